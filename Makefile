@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+# WireGuard BPF kfuncs: pipeline entry points. Each target does its own
+# set-up (apt packages when root). See README.md.
+
+.PHONY: all test demo patches check-patches kernel selftests vm clean-cache
+
+all: test
+
+# Everything: series check, git am, builds (=m, =y), VM tests.
+test:
+	scripts/run-tests.sh
+
+# The main job: boot the patched kernel and show the kfuncs at work.
+demo:
+	scripts/demo.sh
+
+# Regenerate patches/ from the sources; check that it is current.
+patches:
+	scripts/regen-patches.sh
+check-patches:
+	scripts/regen-patches.sh --check
+
+# Single stages (WG_VARIANT=m|y, KERNEL_SRC=/path/to/tree).
+kernel:
+	scripts/setup-host.sh
+	scripts/get-kernel.sh
+	scripts/apply-series.sh
+	scripts/configure.sh
+	scripts/build-kernel.sh
+selftests: kernel
+	scripts/build-selftests.sh
+
+# Interactive-free VM shell command: make vm CMD="uname -a"
+vm:
+	scripts/vmtest.sh -- bash -c '$(CMD)'

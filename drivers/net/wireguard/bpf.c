@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The WireGuard BPF kfunc authors. All Rights Reserved.
+ *
+ * kfuncs with which XDP and TC programs look up WireGuard devices and
+ * peers and read a peer's endpoint, for a fast path that does not pass
+ * packets through the WireGuard netdev.
+ */
+
+#include "bpf.h"
+#include "allowedips.h"
+#include "device.h"
+#include "peer.h"
+#include "peerlookup.h"
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/filter.h>
+#include <linux/netdevice.h>
+#include <net/xdp.h>
+
+static struct net *wg_bpf_xdp_net(struct xdp_md *ctx)
+{
+	return dev_net(((struct xdp_buff *)ctx)->rxq->dev);
+}
+
+static struct net *wg_bpf_skb_net(struct __sk_buff *ctx)
+{
+	return dev_net(((struct sk_buff *)ctx)->dev);
+}
+
+/* Takes a reference to the WireGuard device of a netdev found under RCU. */
+static struct wg_device *wg_bpf_device_hold(struct net_device *dev)
+{
+	struct wg_device *wg = dev ? wg_device_from_netdev(dev) : NULL;
+
+	if (wg)
+		dev_hold(dev);
+	return wg;
+}
+
+static struct wg_device *wg_bpf_device_by_index(struct net *net, u32 ifindex)
+{
+	return wg_bpf_device_hold(dev_get_by_index_rcu(net, ifindex));
+}
+
+/* A WireGuard device whose sockets are open in @net on @port. */
+static bool wg_bpf_device_listens(struct wg_device *wg, struct net *net,
+				  u16 port)
+{
+	return READ_ONCE(wg->incoming_port) == port &&
+	       net_eq(rcu_dereference(wg->creating_net), net) &&
+	       (rcu_access_pointer(wg->sock4) ||
+		rcu_access_pointer(wg->sock6));
+}
+
+static struct wg_device *wg_bpf_device_by_port(struct net *net, u16 port)
+{
+	struct net_device *dev;
+	struct wg_device *wg;
+
+	for_each_netdev_rcu(net, dev) {
+		wg = wg_device_from_netdev(dev);
+		if (wg && wg_bpf_device_listens(wg, net, port))
+			return wg_bpf_device_hold(dev);
+	}
+	return NULL;
+}
+
+/* Dead peers are being removed: never hand them out. */
+static struct wg_peer *wg_bpf_peer_alive(struct wg_peer *peer)
+{
+	if (peer && unlikely(READ_ONCE(peer->is_dead))) {
+		wg_peer_put(peer);
+		return NULL;
+	}
+	return peer;
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_xdp_wg_device_get_by_index() - Acquire a WireGuard device by ifindex
+ * @ctx:	XDP context of the calling program
+ * @ifindex:	interface index in the network namespace of @ctx's device
+ *
+ * Return: a referenced WireGuard device, to be released with
+ * bpf_wg_device_put(), or NULL if @ifindex names no WireGuard device in
+ * the caller's network namespace.
+ */
+__bpf_kfunc struct wg_device *
+bpf_xdp_wg_device_get_by_index(struct xdp_md *ctx, u32 ifindex)
+{
+	return wg_bpf_device_by_index(wg_bpf_xdp_net(ctx), ifindex);
+}
+
+/**
+ * bpf_skb_wg_device_get_by_index() - Acquire a WireGuard device by ifindex
+ * @ctx:	TC context of the calling program
+ * @ifindex:	interface index in the network namespace of @ctx's device
+ *
+ * Return: as bpf_xdp_wg_device_get_by_index().
+ */
+__bpf_kfunc struct wg_device *
+bpf_skb_wg_device_get_by_index(struct __sk_buff *ctx, u32 ifindex)
+{
+	return wg_bpf_device_by_index(wg_bpf_skb_net(ctx), ifindex);
+}
+
+/**
+ * bpf_xdp_wg_device_get_by_port() - Acquire a WireGuard device by UDP port
+ * @ctx:	XDP context of the calling program
+ * @port:	UDP listen port, in host byte order
+ *
+ * Return: a referenced WireGuard device whose sockets listen on @port in
+ * the caller's network namespace, to be released with
+ * bpf_wg_device_put(), or NULL if there is none.
+ */
+__bpf_kfunc struct wg_device *
+bpf_xdp_wg_device_get_by_port(struct xdp_md *ctx, u16 port)
+{
+	return wg_bpf_device_by_port(wg_bpf_xdp_net(ctx), port);
+}
+
+/**
+ * bpf_skb_wg_device_get_by_port() - Acquire a WireGuard device by UDP port
+ * @ctx:	TC context of the calling program
+ * @port:	UDP listen port, in host byte order
+ *
+ * Return: as bpf_xdp_wg_device_get_by_port().
+ */
+__bpf_kfunc struct wg_device *
+bpf_skb_wg_device_get_by_port(struct __sk_buff *ctx, u16 port)
+{
+	return wg_bpf_device_by_port(wg_bpf_skb_net(ctx), port);
+}
+
+/**
+ * bpf_wg_device_put() - Release a WireGuard device reference
+ * @wg:		device acquired with one of the bpf_*_wg_device_get_*() kfuncs
+ */
+__bpf_kfunc void bpf_wg_device_put(struct wg_device *wg)
+{
+	dev_put(wg->dev);
+}
+
+/**
+ * bpf_wg_peer_allowedips_lookup() - Acquire the peer owning an address
+ * @wg:		WireGuard device reference
+ * @addr:	IPv4 or IPv6 address, in network byte order
+ * @addr__sz:	size of @addr: 4 for IPv4, 16 for IPv6
+ *
+ * Looks @addr up in @wg's AllowedIPs, as the device does for the
+ * destination of a packet it sends and the source of one it receives.
+ *
+ * Return: a referenced peer, to be released with bpf_wg_peer_put(), or
+ * NULL if no live peer's AllowedIPs contain @addr or @addr__sz is
+ * neither 4 nor 16.
+ */
+__bpf_kfunc struct wg_peer *
+bpf_wg_peer_allowedips_lookup(struct wg_device *wg, const void *addr,
+			      u32 addr__sz)
+{
+	return wg_bpf_peer_alive(wg_allowedips_lookup_addr(&wg->peer_allowedips,
+							   addr, addr__sz));
+}
+
+/**
+ * bpf_wg_peer_hashtable_lookup() - Acquire the peer of a receiver index
+ * @wg:		WireGuard device reference
+ * @idx:	receiver index of a data message, as found in its header
+ *
+ * Only indices of established keypairs are looked up, not those of
+ * handshakes in progress.
+ *
+ * Return: a referenced peer, to be released with bpf_wg_peer_put(), or
+ * NULL if @idx names no keypair of a live peer of @wg.
+ */
+__bpf_kfunc struct wg_peer *
+bpf_wg_peer_hashtable_lookup(struct wg_device *wg, __le32 idx)
+{
+	struct wg_peer *peer = NULL;
+
+	if (!wg_index_hashtable_lookup(wg->index_hashtable,
+				       INDEX_HASHTABLE_KEYPAIR, idx, &peer))
+		return NULL;
+	return wg_bpf_peer_alive(peer);
+}
+
+/**
+ * bpf_wg_endpoint_tuple_get() - Read the UDP endpoint of a peer
+ * @peer:	WireGuard peer reference
+ * @tuple:	filled with the local address and listen port as source and
+ *		the peer's endpoint address and port as destination, all in
+ *		network byte order; the local address is zero until the
+ *		device has sent from it
+ * @tuple__szk:	size of @tuple, at least that of its ipv4 or ipv6 part
+ *
+ * Return: AF_INET or AF_INET6, the family of the filled part of @tuple;
+ * -EDESTADDRREQ if the peer has no endpoint yet; -EINVAL if @tuple__szk
+ * is too small for the endpoint's family.
+ */
+__bpf_kfunc int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
+					  struct bpf_sock_tuple *tuple,
+					  u32 tuple__szk)
+{
+	__be16 sport = htons(READ_ONCE(peer->device->incoming_port));
+	const struct endpoint *ep = &peer->endpoint;
+	int ret;
+
+	read_lock_bh(&peer->endpoint_lock);
+	ret = ep->addr.sa_family;
+	if (ret == AF_INET) {
+		if (tuple__szk < sizeof(tuple->ipv4)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		tuple->ipv4.saddr = ep->src4.s_addr;
+		tuple->ipv4.daddr = ep->addr4.sin_addr.s_addr;
+		tuple->ipv4.sport = sport;
+		tuple->ipv4.dport = ep->addr4.sin_port;
+	} else if (ret == AF_INET6) {
+		if (tuple__szk < sizeof(tuple->ipv6)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		memcpy(tuple->ipv6.saddr, &ep->src6, sizeof(tuple->ipv6.saddr));
+		memcpy(tuple->ipv6.daddr, &ep->addr6.sin6_addr,
+		       sizeof(tuple->ipv6.daddr));
+		tuple->ipv6.sport = sport;
+		tuple->ipv6.dport = ep->addr6.sin6_port;
+	} else {
+		ret = -EDESTADDRREQ;
+	}
+out:
+	read_unlock_bh(&peer->endpoint_lock);
+	return ret;
+}
+
+/**
+ * bpf_wg_peer_put() - Release a WireGuard peer reference
+ * @peer:	peer acquired with bpf_wg_peer_allowedips_lookup() or
+ *		bpf_wg_peer_hashtable_lookup()
+ */
+__bpf_kfunc void bpf_wg_peer_put(struct wg_peer *peer)
+{
+	wg_peer_put(peer);
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(wg_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_xdp_wg_device_get_by_index, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_skb_wg_device_get_by_index, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_xdp_wg_device_get_by_port, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_skb_wg_device_get_by_port, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_wg_device_put, KF_RELEASE)
+BTF_ID_FLAGS(func, bpf_wg_peer_allowedips_lookup, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_wg_peer_hashtable_lookup, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_wg_endpoint_tuple_get)
+BTF_ID_FLAGS(func, bpf_wg_peer_put, KF_RELEASE)
+BTF_KFUNCS_END(wg_kfunc_ids)
+
+static const struct btf_kfunc_id_set wg_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &wg_kfunc_ids,
+};
+
+int __init wg_bpf_init(void)
+{
+	int ret;
+
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &wg_kfunc_set);
+	if (ret)
+		return ret;
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
+					 &wg_kfunc_set);
+}

@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Stage 5a: build bzImage and modules incrementally (ccache, build dir in
+# the cache) and install the modules where scripts/vmtest.sh finds them.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+main() {
+	local rel
+
+	[ -f "$WG_BUILD/.config" ] || die "$WG_BUILD is not configured (scripts/configure.sh)"
+	mkdir -p "$CCACHE_DIR"
+	stage "building bzImage and modules in $WG_BUILD (-j$WG_JOBS)"
+	kmake LOCALVERSION= ${WG_MAKE_FLAGS:-} bzImage modules
+	rel=$(cat "$WG_BUILD/include/config/kernel.release")
+	stage "installing modules for $rel"
+	rm -rf "$WG_BUILD/mod"
+	kmake LOCALVERSION= INSTALL_MOD_PATH="$WG_BUILD/mod" DEPMOD=/sbin/depmod \
+		modules_install >/dev/null
+	stage_done
+}
+
+main "$@"

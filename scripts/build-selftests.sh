@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Stage 5b: build the real, complete test_progs of the patched tree
+# against the kernel in $WG_BUILD, with clang-19, into the cache.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+main() {
+	local st=$WG_TREE/tools/testing/selftests/bpf
+
+	[ -f "$WG_BUILD/vmlinux" ] || die "no kernel in $WG_BUILD (scripts/build-kernel.sh)"
+	mkdir -p "$WG_SELFTESTS"
+	stage "building test_progs into $WG_SELFTESTS"
+	make -C "$st" -j"$WG_JOBS" \
+		O="$WG_BUILD" KDIR="$WG_BUILD" OUTPUT="$WG_SELFTESTS" \
+		VMLINUX_BTF="$WG_BUILD/vmlinux" \
+		CLANG="$WG_CLANG" LLC="llc$WG_LLVM_SUFFIX" \
+		LLVM_STRIP="llvm-strip$WG_LLVM_SUFFIX" \
+		LLVM_OBJCOPY="llvm-objcopy$WG_LLVM_SUFFIX" \
+		test_progs ${WG_SELFTESTS_EXTRA:-}
+	stage_done
+}
+
+main "$@"

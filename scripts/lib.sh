@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings and helpers for the wg-bpf pipeline scripts.
+# Sourced, not executed.
+
+WG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WG_CACHE=${WG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wg-bpf}
+# The kernel tree the series is applied to. Default: Debian's v6.12.117
+# linux-source, unpacked into the cache. KERNEL_SRC=/path selects another
+# tree; it is cloned (git) or copied into the cache, never modified.
+KERNEL_SRC=${KERNEL_SRC:-}
+if [ -n "$KERNEL_SRC" ]; then
+	WG_TREE_NAME=${WG_TREE_NAME:-$(basename "$(realpath "$KERNEL_SRC")")}
+else
+	WG_TREE_NAME=${WG_TREE_NAME:-debian-6.12}
+fi
+WG_TREE=${WG_TREE:-$WG_CACHE/$WG_TREE_NAME/src}
+WG_JOBS=${WG_JOBS:-$(nproc)}
+WG_CLANG=${WG_CLANG:-clang-19}
+WG_LLVM_SUFFIX=${WG_LLVM_SUFFIX:--19}
+# Build variants: "m" (WireGuard as a module, the default) and "y".
+WG_VARIANT=${WG_VARIANT:-m}
+WG_BUILD=${WG_BUILD:-$WG_CACHE/$WG_TREE_NAME/build-$WG_VARIANT}
+WG_SELFTESTS=${WG_SELFTESTS:-$WG_CACHE/$WG_TREE_NAME/selftests}
+WG_BASE_TAG=wg-bpf-base
+WG_BRANCH=wg-bpf
+
+export CCACHE_DIR=${CCACHE_DIR:-$WG_CACHE/ccache}
+export CCACHE_BASEDIR=$WG_CACHE
+export CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+
+wg_t0=$(date +%s)
+
+stage() {
+	printf '==> [%s] %s\n' "${0##*/}" "$*" >&2
+}
+
+die() {
+	printf 'ERROR: [%s] %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+# Print how long the calling script took; call from an EXIT trap or at the end.
+stage_done() {
+	printf '==> [%s] done in %ss\n' "${0##*/}" "$(($(date +%s) - wg_t0))" >&2
+}
+
+# Kernel release of the tree's version, e.g. "6.12".
+tree_version() {
+	local tree=${1:-$WG_TREE}
+
+	awk '/^VERSION =/ { v = $3 } /^PATCHLEVEL =/ { p = $3 }
+	     END { print v "." p }' "$tree/Makefile"
+}
+
+# True when the tree still has KF_TRUSTED_ARGS (kernels before the
+# bpf-next change that made trusted arguments the default).
+tree_needs_trusted_args() {
+	grep -q 'define KF_TRUSTED_ARGS' "${1:-$WG_TREE}/include/linux/btf.h"
+}
+
+kmake() {
+	make -C "$WG_TREE" O="$WG_BUILD" -j"$WG_JOBS" CC="ccache gcc" "$@"
+}

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make test: the whole pipeline, from a fresh machine to test results.
+#   host packages -> base tree -> patches/ current? -> git am -> build
+#   (WireGuard =m, test_progs, WireGuard =y) -> VM: test_progs -t wg and
+#   wireguard/netns.sh on =m, test_progs -t wg on =y.
+# Ends with "N passed, M failed"; exits non-zero if anything failed.
+# WG_VARIANTS="m y" chooses the variants.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+LOGS=$WG_CACHE/logs
+PASSED=0
+FAILED=0
+TIMINGS=()
+
+record() {
+	if [ "$2" = PASS ]; then
+		PASSED=$((PASSED + 1))
+	else
+		FAILED=$((FAILED + 1))
+	fi
+	printf 'RESULT %-40s %s\n' "$1" "$2"
+}
+
+# run_stage NAME CMD...: run a stage with its output in a log file,
+# record its time, show the log's tail when it fails.
+run_stage() {
+	local name=$1 t0 rc=0
+	shift
+
+	t0=$(date +%s)
+	stage "$name (log: $LOGS/$name.log)"
+	"$@" >"$LOGS/$name.log" 2>&1 || rc=$?
+	TIMINGS+=("$(printf '%-24s %5ss' "$name" "$(($(date +%s) - t0))")")
+	if [ $rc != 0 ]; then
+		tail -n 40 "$LOGS/$name.log" >&2
+		stage "$name FAILED ($rc)"
+	fi
+	return $rc
+}
+
+build_variant() {
+	WG_VARIANT=$1 "$WG_TOP/scripts/configure.sh" &&
+		WG_VARIANT=$1 "$WG_TOP/scripts/build-kernel.sh"
+}
+
+vm_tests() {
+	local v=$1 t0 rc=0 out=$LOGS/vm-$1.log line
+	local netns=
+
+	[ "$v" = m ] && netns=--netns
+	t0=$(date +%s)
+	stage "VM ($v): test_progs -t wg${netns:+ and wireguard/netns.sh}"
+	WG_VARIANT=$v "$WG_TOP/scripts/vmtest.sh" --cwd "$WG_SELFTESTS" -- \
+		"$WG_TOP/scripts/guest-tests.sh" "$WG_SELFTESTS" "$WG_TREE" $netns \
+		2>&1 | tr -d '\r' | tee "$out" || rc=$?
+	TIMINGS+=("$(printf '%-24s %5ss' "vm-$v" "$(($(date +%s) - t0))")")
+	while read -r line; do
+		set -- $line
+		record "$v:$2" "$3"
+	done < <(grep -E '^WGTEST ' "$out")
+	grep -qE '^WGTEST ' "$out" || record "$v:guest-tests-ran" FAIL
+	if grep -q 'FAIL: kernel splat' "$out"; then
+		record "$v:kernel-log-clean" FAIL
+	else
+		record "$v:kernel-log-clean" PASS
+	fi
+	[ "$(grep -c 'command exit status' "$out")" = 1 ] ||
+		record "$v:guest-finished" FAIL
+}
+
+main() {
+	local v total0
+
+	total0=$(date +%s)
+	mkdir -p "$LOGS"
+	run_stage setup-host "$WG_TOP/scripts/setup-host.sh" ||
+		die "host set-up failed"
+	run_stage get-kernel "$WG_TOP/scripts/get-kernel.sh" ||
+		die "no kernel tree"
+	if run_stage patches-current "$WG_TOP/scripts/regen-patches.sh" --check; then
+		record patches-current PASS
+	else
+		record patches-current FAIL
+	fi
+	if run_stage git-am "$WG_TOP/scripts/apply-series.sh"; then
+		record "git-am-onto-$WG_TREE_NAME" PASS
+	else
+		record "git-am-onto-$WG_TREE_NAME" FAIL
+		die "$PASSED passed, $FAILED failed"
+	fi
+	for v in ${WG_VARIANTS:-m y}; do
+		if ! run_stage "build-$v" build_variant "$v"; then
+			record "build-wireguard-$v" FAIL
+			continue
+		fi
+		record "build-wireguard-$v" PASS
+		if [ ! -x "$WG_SELFTESTS/test_progs" ] || [ "$v" = m ]; then
+			if run_stage build-test_progs env WG_VARIANT=m \
+					"$WG_TOP/scripts/build-selftests.sh"; then
+				record build-test_progs PASS
+			else
+				record build-test_progs FAIL
+				continue
+			fi
+		fi
+		vm_tests "$v"
+	done
+	echo
+	echo "Stage timings:"
+	printf '  %s\n' "${TIMINGS[@]}"
+	printf '  %-24s %5ss\n' total "$(($(date +%s) - total0))"
+	echo
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ]
+}
+
+main "$@"

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# PID 1 of the scripts/vmtest.sh guest: the host's root is mounted
+# read-only over 9p; make the writable and virtual filesystems, run the
+# command the host left in the shared directory, record its exit status
+# and the kernel log there, and power off.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp TERM=dumb LANG=C.UTF-8
+SHARE=/run/wg-vm
+
+mount_all() {
+	mount -t proc proc /proc
+	mount -t sysfs sys /sys
+	mount -t devtmpfs dev /dev
+	mkdir -p /dev/pts /dev/shm
+	mount -t devpts devpts /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t tmpfs tmpfs /run
+	mount -t tmpfs tmpfs /tmp
+	mkdir -p "$SHARE"
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 wgshare "$SHARE"
+	mount -t bpf bpf /sys/fs/bpf
+	mount -t debugfs debugfs /sys/kernel/debug
+	mount -t tracefs tracefs /sys/kernel/tracing
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup
+}
+
+# The modules of the kernel under test are in the build cache, not in
+# /lib/modules: route the kernel's module requests there.
+setup_modules() {
+	local modroot
+
+	modroot=$(cat "$SHARE/modroot")
+	cat >/run/modprobe <<MOD
+#!/bin/sh
+exec /sbin/modprobe -d $modroot "\$@"
+MOD
+	chmod +x /run/modprobe
+	echo /run/modprobe >/proc/sys/kernel/modprobe
+	export MODPROBE_OPTIONS="-d $modroot"
+}
+
+main() {
+	local status
+
+	mount_all
+	setup_modules
+	ip link set lo up
+	ulimit -l unlimited
+	ulimit -c 0
+	hostname wg-vm
+	echo "wg-vm: start" >/dev/kmsg
+	cd "$(cat "$SHARE/cwd")" || cd /tmp
+	bash "$SHARE/cmd" </dev/null
+	status=$?
+	echo "wg-vm: end, status $status" >/dev/kmsg
+	# Let deferred work (netns cleanup, RCU callbacks) report before the
+	# log is read.
+	sleep "${WG_VM_SETTLE:-2}"
+	dmesg >"$SHARE/dmesg"
+	echo "$status" >"$SHARE/status"
+	sync
+	busybox poweroff -f
+}
+
+main "$@"

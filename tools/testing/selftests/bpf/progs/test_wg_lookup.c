@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Lookups through the WireGuard kfuncs from XDP and TC, driven by the
+ * WireGuard data packets a real peer sends (prog_tests/wg.c).
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "bpf_wg_kfuncs.h"
+
+#define WG_MESSAGE_DATA 4
+
+struct wg_message_data {
+	__le32 header;
+	__le32 key_idx;
+	__le64 counter;
+};
+
+/* Set by user space */
+__u32 wg_ifindex;	/* the WireGuard device of this netns */
+__u32 other_ifindex;	/* a netdev that is not a WireGuard device */
+__u32 foreign_ifindex;	/* a WireGuard device of another netns */
+__u16 wg_port;		/* its listen port, and that of the other netns */
+__u16 foreign_port;
+__be32 peer_addr4;	/* inside the AllowedIPs of the sending peer */
+__u8 peer_addr6[16];
+__be32 miss_addr4;	/* inside no peer's AllowedIPs */
+__be32 noep_addr4;	/* AllowedIPs of a peer without an endpoint */
+
+/* Results */
+int runs;
+int dev_by_index, dev_other, dev_foreign, dev_by_port, dev_foreign_port;
+int peer_v4, peer_v6, peer_miss, peer_badsz;
+int ep_family, ep_noep;
+__be32 ep_daddr;
+__be16 ep_dport, ep_sport;
+int idx_found, idx_unknown;
+
+static int parse_data_message(void *data, void *data_end, __le32 *idx)
+{
+	struct wg_message_data *wg;
+	struct ethhdr *eth = data;
+	struct udphdr *udp;
+	struct iphdr *iph;
+
+	iph = (void *)(eth + 1);
+	if ((void *)(iph + 1) > data_end ||
+	    eth->h_proto != bpf_htons(ETH_P_IP) || iph->ihl != 5 ||
+	    iph->protocol != IPPROTO_UDP)
+		return -1;
+	udp = (void *)(iph + 1);
+	wg = (void *)(udp + 1);
+	if ((void *)(wg + 1) > data_end || udp->dest != bpf_htons(wg_port) ||
+	    wg->header != bpf_cpu_to_le32(WG_MESSAGE_DATA))
+		return -1;
+	*idx = wg->key_idx;
+	return 0;
+}
+
+static int found(struct wg_device *wg)
+{
+	if (!wg)
+		return 0;
+	bpf_wg_device_put(wg);
+	return 1;
+}
+
+static int peer_found(struct wg_device *wg, const void *addr, __u32 size)
+{
+	struct wg_peer *peer;
+
+	peer = bpf_wg_peer_allowedips_lookup(wg, addr, size);
+	if (!peer)
+		return 0;
+	bpf_wg_peer_put(peer);
+	return 1;
+}
+
+static void check_peers(struct wg_device *wg, __le32 idx)
+{
+	struct bpf_sock_tuple tuple = {};
+	struct wg_peer *peer;
+	__u8 badsz[8] = {};
+
+	peer_v4 = peer_found(wg, &peer_addr4, sizeof(peer_addr4));
+	peer_v6 = peer_found(wg, peer_addr6, sizeof(peer_addr6));
+	peer_miss = peer_found(wg, &miss_addr4, sizeof(miss_addr4));
+	peer_badsz = peer_found(wg, badsz, sizeof(badsz));
+
+	peer = bpf_wg_peer_allowedips_lookup(wg, &peer_addr4,
+					     sizeof(peer_addr4));
+	if (peer) {
+		ep_family = bpf_wg_endpoint_tuple_get(peer, &tuple,
+						      sizeof(tuple));
+		ep_daddr = tuple.ipv4.daddr;
+		ep_dport = tuple.ipv4.dport;
+		ep_sport = tuple.ipv4.sport;
+		bpf_wg_peer_put(peer);
+	}
+	peer = bpf_wg_peer_allowedips_lookup(wg, &noep_addr4,
+					     sizeof(noep_addr4));
+	if (peer) {
+		ep_noep = bpf_wg_endpoint_tuple_get(peer, &tuple,
+						    sizeof(tuple));
+		bpf_wg_peer_put(peer);
+	}
+
+	peer = bpf_wg_peer_hashtable_lookup(wg, idx);
+	if (peer) {
+		idx_found = 1;
+		bpf_wg_peer_put(peer);
+	}
+	peer = bpf_wg_peer_hashtable_lookup(wg, ~idx);
+	if (peer) {
+		idx_unknown = 1;
+		bpf_wg_peer_put(peer);
+	}
+}
+
+#define WG_LOOKUP_BODY(prefix, ctx)					\
+	do {								\
+		struct wg_device *wg;					\
+		__le32 idx;						\
+									\
+		if (parse_data_message((void *)(long)ctx->data,	\
+				       (void *)(long)ctx->data_end,	\
+				       &idx))				\
+			break;						\
+		dev_by_index = found(prefix##_device_get_by_index(ctx,	\
+							wg_ifindex));	\
+		dev_other = found(prefix##_device_get_by_index(ctx,	\
+							other_ifindex)); \
+		dev_foreign = found(prefix##_device_get_by_index(ctx,	\
+							foreign_ifindex)); \
+		dev_foreign_port = found(prefix##_device_get_by_port(ctx, \
+							foreign_port));	\
+		wg = prefix##_device_get_by_port(ctx, wg_port);	\
+		if (!wg)						\
+			break;						\
+		dev_by_port = 1;					\
+		check_peers(wg, idx);					\
+		bpf_wg_device_put(wg);					\
+		runs++;							\
+	} while (0)
+
+SEC("xdp")
+int xdp_wg_lookup(struct xdp_md *ctx)
+{
+	WG_LOOKUP_BODY(bpf_xdp_wg, ctx);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_wg_lookup(struct __sk_buff *ctx)
+{
+	WG_LOOKUP_BODY(bpf_skb_wg, ctx);
+	return TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "GPL";
