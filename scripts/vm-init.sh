@@ -12,7 +12,7 @@ SHARE=/run/wg-vm
 mount_all() {
 	mount -t proc proc /proc
 	mount -t sysfs sys /sys
-	mount -t devtmpfs dev /dev
+	mountpoint -q /dev || mount -t devtmpfs dev /dev
 	mkdir -p /dev/pts /dev/shm
 	mount -t devpts devpts /dev/pts
 	mount -t tmpfs tmpfs /dev/shm

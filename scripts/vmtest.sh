@@ -23,7 +23,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-SPLATS='BUG:|WARNING:|KASAN:|UBSAN:|kernel BUG at|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lockdep|refcount_t:|unreferenced object|rcu: INFO:|self-detected stall|detected stall|unregister_netdevice: waiting|hung_task|soft lockup|hard LOCKUP|list_add corruption|list_del corruption|double free|use-after-free|slab-out-of-bounds'
+SPLATS='BUG:|WARNING:|KASAN:|UBSAN:|kernel BUG at|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|held lock freed|lock held when returning|refcount_t:|unreferenced object|rcu: INFO:|self-detected stall|detected stall|unregister_netdevice: waiting|hung_task|soft lockup|hard LOCKUP|list_add corruption|list_del corruption|double free|use-after-free|slab-out-of-bounds'
 
 KERNEL=
 MEM=${WG_VM_MEM:-2G}
@@ -72,7 +72,7 @@ qemu_run() {
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial stdio -kernel "$KERNEL" -append "$append" \
 		-device virtio-rng-pci \
-		-virtfs local,path=/,id=root,mount_tag=/dev/root,security_model=none,readonly=on \
+		-virtfs local,path=/,id=root,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$share,id=wgshare,mount_tag=wgshare,security_model=none" \
 		</dev/null
 }

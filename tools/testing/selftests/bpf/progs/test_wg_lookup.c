@@ -12,7 +12,12 @@
 #include <bpf/bpf_helpers.h>
 #include "bpf_wg_kfuncs.h"
 
-#define WG_MESSAGE_DATA 4
+/* message type 4 (data), little endian on the wire */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WG_MESSAGE_DATA_LE 4
+#else
+#define WG_MESSAGE_DATA_LE 0x04000000
+#endif
 
 struct wg_message_data {
 	__le32 header;
@@ -55,7 +60,7 @@ static int parse_data_message(void *data, void *data_end, __le32 *idx)
 	udp = (void *)(iph + 1);
 	wg = (void *)(udp + 1);
 	if ((void *)(wg + 1) > data_end || udp->dest != bpf_htons(wg_port) ||
-	    wg->header != bpf_cpu_to_le32(WG_MESSAGE_DATA))
+	    wg->header != WG_MESSAGE_DATA_LE)
 		return -1;
 	*idx = wg->key_idx;
 	return 0;

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The WireGuard BPF kfunc authors. All Rights Reserved.
+ *
+ * Encryption and decryption of data messages in place, for the BPF
+ * kfuncs: the same keypairs, nonces, replay window, timers, handshake
+ * triggers and statistics as the queues of send.c and receive.c use, so
+ * that a message handled here is indistinguishable from one that went
+ * through the WireGuard netdev.
+ */
+
+#include "bpf.h"
+#include "allowedips.h"
+#include "device.h"
+#include "messages.h"
+#include "noise.h"
+#include "peer.h"
+#include "peerlookup.h"
+#include "queueing.h"
+#include "socket.h"
+#include "timers.h"
+
+#include <crypto/chacha20poly1305.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/scatterlist.h>
+#include <net/ipv6.h>
+
+/* The byte counters of a peer are plain u64s, bumped by the serialized
+ * stack path; BPF programs run on any CPU at once.
+ */
+static void wg_bpf_add_bytes(u64 *bytes, u64 len)
+{
+	u64 old = READ_ONCE(*bytes);
+
+	while (!try_cmpxchg64(bytes, &old, old + len))
+		;
+}
+
+/* As calculate_skb_padding() of send.c does for a packet of @len bytes
+ * sent through a device with @mtu.
+ */
+u32 wg_bpf_padded_len(u32 len, u32 mtu)
+{
+	u32 last_unit = len;
+
+	if (unlikely(!mtu))
+		return ALIGN(len, MESSAGE_PADDING_MULTIPLE);
+	if (unlikely(last_unit > mtu))
+		last_unit %= mtu;
+	return len + min(mtu, ALIGN(last_unit, MESSAGE_PADDING_MULTIPLE)) -
+	       last_unit;
+}
+
+/* What wg_packet_create_data_done() and wg_socket_send_skb_to_peer() do
+ * once a message of @plain_len bytes of padded plaintext is out.
+ */
+static void wg_bpf_encrypted(struct wg_peer *peer, u32 plain_len)
+{
+	wg_timers_any_authenticated_packet_traversal(peer);
+	wg_timers_any_authenticated_packet_sent(peer);
+	if (likely(plain_len))
+		wg_timers_data_sent(peer);
+	wg_packet_tx_keep_key_fresh(peer);
+	wg_bpf_add_bytes(&peer->tx_bytes, message_data_len(plain_len));
+	/* as iptunnel_xmit_stats() counts from the inner network header */
+	dev_sw_netstats_tx_add(peer->device->dev, 1,
+			       noise_encrypted_len(plain_len));
+}
+
+int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
+		   struct scatterlist *sg, u32 plain_len)
+{
+	struct noise_keypair *keypair;
+	u64 nonce;
+
+	if (unlikely(READ_ONCE(peer->is_dead)))
+		return -ENOENT;
+
+	rcu_read_lock_bh();
+	keypair = wg_noise_keypair_get(
+		rcu_dereference_bh(peer->keypairs.current_keypair));
+	rcu_read_unlock_bh();
+	if (unlikely(!keypair || !READ_ONCE(keypair->sending.is_valid)))
+		goto out_nokey;
+	if (unlikely(wg_birthdate_has_expired(keypair->sending.birthdate,
+					      REJECT_AFTER_TIME)))
+		goto out_invalid;
+	nonce = atomic64_inc_return(&keypair->sending_counter) - 1;
+	if (unlikely(nonce >= REJECT_AFTER_MESSAGES))
+		goto out_invalid;
+
+	header->header.type = cpu_to_le32(MESSAGE_DATA);
+	header->key_idx = keypair->remote_index;
+	header->counter = cpu_to_le64(nonce);
+	chacha20poly1305_encrypt_sg_inplace(sg, plain_len, NULL, 0, nonce,
+					    keypair->sending.key);
+	wg_noise_keypair_put(keypair, false);
+	wg_bpf_encrypted(peer, plain_len);
+	return 0;
+
+out_invalid:
+	WRITE_ONCE(keypair->sending.is_valid, false);
+out_nokey:
+	wg_noise_keypair_put(keypair, false);
+	/* as wg_packet_send_staged_packets() does without a usable key */
+	wg_packet_send_queued_handshake_initiation(peer, false);
+	return -ENOKEY;
+}
+
+/* The keypair named by a data message's receiver index, referenced, if it
+ * is one of @peer's.
+ */
+static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
+			     struct noise_keypair **keypair)
+{
+	struct index_hashtable_entry *entry;
+	struct wg_peer *owner = NULL;
+	int ret = 0;
+
+	rcu_read_lock_bh();
+	entry = wg_index_hashtable_lookup(peer->device->index_hashtable,
+					  INDEX_HASHTABLE_KEYPAIR, idx, &owner);
+	*keypair = wg_noise_keypair_get((struct noise_keypair *)entry);
+	rcu_read_unlock_bh();
+	if (unlikely(!*keypair))
+		ret = -ENOKEY;
+	else if (unlikely(owner != peer))
+		ret = -EACCES;
+	else if (unlikely(!READ_ONCE((*keypair)->receiving.is_valid) ||
+			  wg_birthdate_has_expired((*keypair)->receiving.birthdate,
+						   REJECT_AFTER_TIME) ||
+			  READ_ONCE((*keypair)->receiving_counter.counter) >=
+				  REJECT_AFTER_MESSAGES)) {
+		WRITE_ONCE((*keypair)->receiving.is_valid, false);
+		ret = -EKEYEXPIRED;
+	}
+	wg_peer_put(owner);
+	if (ret) {
+		wg_noise_keypair_put(*keypair, false);
+		*keypair = NULL;
+	}
+	return ret;
+}
+
+/* The checks wg_packet_consume_data_done() makes of a decrypted packet:
+ * an IPv4 or IPv6 packet that fits and whose source is in @peer's
+ * AllowedIPs.
+ */
+static int wg_bpf_check_inner(struct wg_peer *peer, struct scatterlist *sg,
+			      int nsg, u32 plain_len)
+{
+	struct net_device *dev = peer->device->dev;
+	struct wg_peer *routed_peer;
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} ip;
+	u32 len;
+
+	if (plain_len < sizeof(ip.v4) ||
+	    sg_pcopy_to_buffer(sg, nsg, &ip, min_t(u32, sizeof(ip), plain_len),
+			       0) < sizeof(ip.v4))
+		goto err_type;
+	if (ip.v4.version == 4) {
+		len = ntohs(ip.v4.tot_len);
+		if (unlikely(len < sizeof(ip.v4)))
+			goto err_size;
+		routed_peer = wg_allowedips_lookup_addr(&peer->device->peer_allowedips,
+							&ip.v4.saddr,
+							sizeof(ip.v4.saddr));
+	} else if (ip.v4.version == 6 && plain_len >= sizeof(ip.v6)) {
+		len = ntohs(ip.v6.payload_len) + sizeof(ip.v6);
+		routed_peer = wg_allowedips_lookup_addr(&peer->device->peer_allowedips,
+							&ip.v6.saddr,
+							sizeof(ip.v6.saddr));
+	} else {
+		goto err_type;
+	}
+	wg_peer_put(routed_peer);
+	if (unlikely(len > plain_len))
+		goto err_size;
+	if (unlikely(routed_peer != peer))
+		goto err_peer;
+	return 0;
+
+err_peer:
+	DEV_STATS_INC(dev, rx_errors);
+	DEV_STATS_INC(dev, rx_frame_errors);
+	return -EPERM;
+err_type:
+	DEV_STATS_INC(dev, rx_errors);
+	DEV_STATS_INC(dev, rx_frame_errors);
+	return -EPROTO;
+err_size:
+	DEV_STATS_INC(dev, rx_errors);
+	DEV_STATS_INC(dev, rx_length_errors);
+	return -EMSGSIZE;
+}
+
+static void wg_bpf_rx_stats(struct wg_peer *peer, u32 plain_len)
+{
+	dev_sw_netstats_rx_add(peer->device->dev, message_data_len(plain_len));
+	wg_bpf_add_bytes(&peer->rx_bytes, message_data_len(plain_len));
+}
+
+int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
+		   struct scatterlist *sg, int nsg, u32 enc_len,
+		   const struct endpoint *endpoint)
+{
+	u32 plain_len = enc_len - noise_encrypted_len(0);
+	struct noise_keypair *keypair;
+	u64 nonce;
+	int ret;
+
+	if (unlikely(header->header.type != cpu_to_le32(MESSAGE_DATA)))
+		return -EPROTO;
+	if (unlikely(READ_ONCE(peer->is_dead)))
+		return -ENOENT;
+	ret = wg_bpf_rx_keypair(peer, header->key_idx, &keypair);
+	if (ret)
+		return ret;
+
+	/* authenticate first, then the replay window the queues use too */
+	nonce = le64_to_cpu(header->counter);
+	if (unlikely(!chacha20poly1305_decrypt_sg_inplace(sg, enc_len, NULL, 0,
+							  nonce,
+							  keypair->receiving.key))) {
+		ret = -EBADMSG;
+		goto out;
+	}
+	if (unlikely(!wg_packet_counter_validate(&keypair->receiving_counter,
+						 nonce))) {
+		ret = -ESTALE;
+		goto out;
+	}
+
+	/* from here on as wg_packet_consume_data_done() */
+	if (endpoint)
+		wg_socket_set_peer_endpoint(peer, endpoint);
+	if (unlikely(wg_noise_received_with_keypair(&peer->keypairs,
+						    keypair))) {
+		wg_timers_handshake_complete(peer);
+		wg_packet_send_staged_packets(peer);
+	}
+	wg_packet_rx_keep_key_fresh(peer);
+	wg_timers_any_authenticated_packet_received(peer);
+	wg_timers_any_authenticated_packet_traversal(peer);
+
+	if (unlikely(!plain_len)) {
+		/* a keepalive */
+		wg_bpf_rx_stats(peer, 0);
+		goto out;
+	}
+	wg_timers_data_received(peer);
+	ret = wg_bpf_check_inner(peer, sg, nsg, plain_len);
+	if (!ret)
+		wg_bpf_rx_stats(peer, plain_len);
+out:
+	wg_noise_keypair_put(keypair, false);
+	return ret;
+}
+
+/* The endpoint a data message came from, as wg_socket_endpoint_from_skb()
+ * reads it, from the outer IP header at @nh and UDP header at @uh.
+ */
+int wg_bpf_endpoint(struct endpoint *endpoint, const void *nh,
+		    const struct udphdr *uh, int ifindex)
+{
+	const struct ipv6hdr *ip6 = nh;
+	const struct iphdr *ip4 = nh;
+
+	memset(endpoint, 0, sizeof(*endpoint));
+	if (ip4->version == 4) {
+		endpoint->addr4.sin_family = AF_INET;
+		endpoint->addr4.sin_port = uh->source;
+		endpoint->addr4.sin_addr.s_addr = ip4->saddr;
+		endpoint->src4.s_addr = ip4->daddr;
+		endpoint->src_if4 = ifindex;
+	} else if (IS_ENABLED(CONFIG_IPV6) && ip6->version == 6) {
+		endpoint->addr6.sin6_family = AF_INET6;
+		endpoint->addr6.sin6_port = uh->source;
+		endpoint->addr6.sin6_addr = ip6->saddr;
+		endpoint->addr6.sin6_scope_id =
+			ipv6_iface_scope_id(&ip6->saddr, ifindex);
+		endpoint->src6 = ip6->daddr;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
