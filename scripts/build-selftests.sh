@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Stage 5b: build the real, complete test_progs of the patched tree
-# against the kernel in $WG_BUILD, with clang-19, into the cache.
+# against the kernel in $WG_BUILD, with clang-19, in the cached tree.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -9,10 +9,9 @@ main() {
 	local st=$WG_TREE/tools/testing/selftests/bpf
 
 	[ -f "$WG_BUILD/vmlinux" ] || die "no kernel in $WG_BUILD (scripts/build-kernel.sh)"
-	mkdir -p "$WG_SELFTESTS"
-	stage "building test_progs into $WG_SELFTESTS"
+	stage "building test_progs in $st"
 	make -C "$st" -j"$WG_JOBS" \
-		O="$WG_BUILD" KDIR="$WG_BUILD" OUTPUT="$WG_SELFTESTS" \
+		KDIR="$WG_BUILD" \
 		VMLINUX_BTF="$WG_BUILD/vmlinux" \
 		CLANG="$WG_CLANG" LLC="llc$WG_LLVM_SUFFIX" \
 		LLVM_STRIP="llvm-strip$WG_LLVM_SUFFIX" \

@@ -20,7 +20,9 @@ WG_LLVM_SUFFIX=${WG_LLVM_SUFFIX:--19}
 # Build variants: "m" (WireGuard as a module, the default) and "y".
 WG_VARIANT=${WG_VARIANT:-m}
 WG_BUILD=${WG_BUILD:-$WG_CACHE/$WG_TREE_NAME/build-$WG_VARIANT}
-WG_SELFTESTS=${WG_SELFTESTS:-$WG_CACHE/$WG_TREE_NAME/selftests}
+# test_progs builds in the (cached) tree, as BPF CI does: its Makefile
+# does not rebuild reliably with OUTPUT elsewhere.
+WG_SELFTESTS=$WG_TREE/tools/testing/selftests/bpf
 WG_BASE_TAG=wg-bpf-base
 WG_BRANCH=wg-bpf
 

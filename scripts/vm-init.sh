@@ -14,6 +14,10 @@ mount_all() {
 	mount -t sysfs sys /sys
 	mountpoint -q /dev || mount -t devtmpfs dev /dev
 	mkdir -p /dev/pts /dev/shm
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
 	mount -t devpts devpts /dev/pts
 	mount -t tmpfs tmpfs /dev/shm
 	mount -t tmpfs tmpfs /run

@@ -32,6 +32,7 @@
 #include "test_progs.h"
 #include "network_helpers.h"
 #include "test_wg_lookup.skel.h"
+#include "wg_fastpath.skel.h"
 
 #define NS_A "wg_test_a"
 #define NS_B "wg_test_b"
@@ -243,6 +244,190 @@ out:
 	test_wg_lookup__destroy(skel);
 }
 
+/*
+ * Fast path topology:
+ *
+ *   NS_C (client)        NS_R (router, fast path)           NS_A (peer)
+ *   veth_cr -------------- veth_rc    wg_r ~~~~~~~~~~~~~~~ wg_a 10.100.0.1
+ *   10.0.0.2               10.0.0.1   (peer A)             fd00:100::1
+ *   fd00:c::2              fd00:c::1  veth_ra ------------- veth_ar
+ *                                     172.16.1.2            172.16.1.1
+ *                                     fd00:1::2             fd00:1::1
+ *
+ * C pings A's tunnel address through R. The XDP program on veth_rc
+ * encrypts what R routes into wg_r ("encrypt"); on veth_ra it decrypts
+ * what A sends to wg_r's port ("decrypt"). The other direction takes
+ * R's stack, so every packet crosses both paths once.
+ */
+#define NS_C "wg_fp_c"
+#define NS_R "wg_fp_r"
+#define NS_P "wg_fp_a"
+#define FP_PORT_R 51821
+#define FP_PORT_A 51820
+#define FP_PINGS 5
+
+static void fp_cleanup(void)
+{
+	SYS_NOFAIL("ip netns del " NS_C);
+	SYS_NOFAIL("ip netns del " NS_R);
+	SYS_NOFAIL("ip netns del " NS_P);
+	SYS_NOFAIL("rm -rf " KEY_DIR);
+}
+
+static int fp_setup(void)
+{
+	SYS(fail, "mkdir -p -m 700 " KEY_DIR);
+	SYS(fail, "ip netns add " NS_C);
+	SYS(fail, "ip netns add " NS_R);
+	SYS(fail, "ip netns add " NS_P);
+	SYS(fail, "ip -net " NS_R " link set lo up");
+	SYS(fail, "ip -net " NS_P " link set lo up");
+	SYS(fail, "ip netns exec " NS_R " sysctl -qw net.ipv4.ip_forward=1");
+	SYS(fail, "ip netns exec " NS_R " sysctl -qw net.ipv6.conf.all.forwarding=1");
+	SYS(fail, "ip link add veth_cr netns " NS_C " type veth peer name veth_rc netns " NS_R);
+	SYS(fail, "ip link add veth_ra netns " NS_R " type veth peer name veth_ar netns " NS_P);
+	SYS(fail, "ip -net " NS_C " addr add 10.0.0.2/24 dev veth_cr");
+	SYS(fail, "ip -net " NS_C " addr add fd00:c::2/64 dev veth_cr nodad");
+	SYS(fail, "ip -net " NS_R " addr add 10.0.0.1/24 dev veth_rc");
+	SYS(fail, "ip -net " NS_R " addr add fd00:c::1/64 dev veth_rc nodad");
+	SYS(fail, "ip -net " NS_R " addr add 172.16.1.2/24 dev veth_ra");
+	SYS(fail, "ip -net " NS_R " addr add fd00:1::2/64 dev veth_ra nodad");
+	SYS(fail, "ip -net " NS_P " addr add 172.16.1.1/24 dev veth_ar");
+	SYS(fail, "ip -net " NS_P " addr add fd00:1::1/64 dev veth_ar nodad");
+	SYS(fail, "ip -net " NS_C " link set veth_cr up");
+	SYS(fail, "ip -net " NS_R " link set veth_rc up");
+	SYS(fail, "ip -net " NS_R " link set veth_ra up");
+	SYS(fail, "ip -net " NS_P " link set veth_ar up");
+	SYS(fail, "ip -net " NS_C " route add default via 10.0.0.1");
+	SYS(fail, "ip -net " NS_C " -6 route add default via fd00:c::1");
+
+	if (setup_wg(NS_R, "wg_r", "", KEY_B, FP_PORT_R, "10.100.0.2",
+		     "fd00:100::2"))
+		goto fail;
+	if (setup_wg(NS_P, "wg_a", "", KEY_A, FP_PORT_A, OVER_A, OVER_A6))
+		goto fail;
+	SYS(fail, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
+	    " allowed-ips " OVER_A "/32," OVER_A6 "/128 persistent-keepalive 0");
+	SYS(fail, "ip netns exec " NS_P " wg set wg_a peer " PUB_B
+	    " allowed-ips 10.100.0.2/32,fd00:100::2/128,10.0.0.0/24,fd00:c::/64");
+	SYS(fail, "ip -net " NS_P " route add 10.0.0.0/24 dev wg_a");
+	SYS(fail, "ip -net " NS_P " -6 route add fd00:c::/64 dev wg_a");
+	return 0;
+fail:
+	return -1;
+}
+
+static __u64 fp_counter(struct wg_fastpath *skel, __u32 key)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	__u64 values[ncpu], sum = 0;
+
+	if (bpf_map__lookup_elem(skel->maps.wg_fp_stats, &key, sizeof(key),
+				 values, sizeof(values), 0))
+		return -1;
+	for (i = 0; i < ncpu; i++)
+		sum += values[i];
+	return sum;
+}
+
+/* XDP_REDIRECT into a veth needs XDP on its peer. */
+static int fp_attach(const char *ns, const char *dev, int prog_fd)
+{
+	struct nstoken *nstoken;
+	int err;
+
+	nstoken = open_netns(ns);
+	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+		return -1;
+	err = bpf_xdp_attach(if_nametoindex(dev), prog_fd, XDP_FLAGS_DRV_MODE,
+			     NULL);
+	close_netns(nstoken);
+	return ASSERT_OK(err, dev) ? 0 : -1;
+}
+
+static void fp_detach(const char *ns, const char *dev)
+{
+	struct nstoken *nstoken = open_netns(ns);
+
+	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+		return;
+	bpf_xdp_detach(if_nametoindex(dev), XDP_FLAGS_DRV_MODE, NULL);
+	close_netns(nstoken);
+}
+
+static void test_xdp_fastpath(bool encrypt, bool outer6, bool inner6)
+{
+	struct wg_fastpath *skel;
+	__u64 before, after;
+	__u32 counter;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	if (outer6)
+		SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
+		    " endpoint [fd00:1::1]:%d", FP_PORT_A);
+	else
+		SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
+		    " endpoint 172.16.1.1:%d", FP_PORT_A);
+	/* handshake, neighbours and A's view of R's endpoint, by the stack */
+	SYS(out, "ip netns exec " NS_C " sh -c '" "ping -c 2 -i 0.2 -W 2 " OVER_A6
+	    " && ping -c 2 -i 0.2 -W 2 " OVER_A "' >/dev/null");
+
+	if (fp_attach(NS_C, "veth_cr", bpf_program__fd(skel->progs.xdp_pass)) ||
+	    fp_attach(NS_P, "veth_ar", bpf_program__fd(skel->progs.xdp_pass)) ||
+	    fp_attach(NS_R, encrypt ? "veth_rc" : "veth_ra",
+		      bpf_program__fd(skel->progs.xdp_wg)))
+		goto detach;
+
+	counter = encrypt ? 0 /* WG_FP_ENCRYPTED */ : 1 /* WG_FP_DECRYPTED */;
+	before = fp_counter(skel, counter);
+	SYS(detach, "ip netns exec " NS_C " %s", inner6 ?
+	    "ping -6 -c 5 -i 0.2 -W 2 -s 1000 " OVER_A6 " >/dev/null" :
+	    "ping -4 -c 5 -i 0.2 -W 2 -s 1000 " OVER_A " >/dev/null");
+	after = fp_counter(skel, counter);
+	ASSERT_EQ(after - before, FP_PINGS, encrypt ? "encrypted" : "decrypted");
+	ASSERT_EQ(fp_counter(skel, 4 /* WG_FP_ERROR */), 0, "errors");
+	if (encrypt)
+		ASSERT_EQ(skel->bss->pass_reason, 0, "pass reason");
+	ASSERT_EQ(skel->bss->last_encrypt_err, 0, "last encrypt error");
+	ASSERT_EQ(skel->bss->last_decrypt_err, 0, "last decrypt error");
+detach:
+	fp_detach(NS_R, encrypt ? "veth_rc" : "veth_ra");
+	fp_detach(NS_P, "veth_ar");
+	fp_detach(NS_C, "veth_cr");
+out:
+	wg_fastpath__destroy(skel);
+}
+
+static void test_fastpath(void)
+{
+	static const struct {
+		const char *name;
+		bool encrypt, outer6, inner6;
+	} cases[] = {
+		{ "xdp_encrypt_o4_i4", true, false, false },
+		{ "xdp_encrypt_o4_i6", true, false, true },
+		{ "xdp_encrypt_o6_i4", true, true, false },
+		{ "xdp_encrypt_o6_i6", true, true, true },
+		{ "xdp_decrypt_o4_i4", false, false, false },
+		{ "xdp_decrypt_o4_i6", false, false, true },
+		{ "xdp_decrypt_o6_i4", false, true, false },
+		{ "xdp_decrypt_o6_i6", false, true, true },
+	};
+	int i;
+
+	fp_cleanup();
+	if (!ASSERT_OK(fp_setup(), "fp_setup"))
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		if (test__start_subtest(cases[i].name))
+			test_xdp_fastpath(cases[i].encrypt, cases[i].outer6,
+					  cases[i].inner6);
+out:
+	fp_cleanup();
+}
+
 void test_wg(void)
 {
 	cleanup();
@@ -255,4 +440,5 @@ void test_wg(void)
 		test_tc_lookup();
 out:
 	cleanup();
+	test_fastpath();
 }

@@ -39,4 +39,13 @@ extern int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
 				     __u32 tuple__szk) __ksym;
 extern void bpf_wg_peer_put(struct wg_peer *peer) __ksym;
 
+extern int bpf_xdp_wg_encrypt(struct xdp_md *ctx, __u32 offset, __u32 length,
+			      struct wg_peer *peer) __ksym;
+extern int bpf_skb_wg_encrypt(struct __sk_buff *ctx, __u32 offset,
+			      __u32 length, struct wg_peer *peer) __ksym;
+extern int bpf_xdp_wg_decrypt(struct xdp_md *ctx, __u32 offset, __u32 length,
+			      struct wg_peer *peer) __ksym;
+extern int bpf_skb_wg_decrypt(struct __sk_buff *ctx, __u32 offset,
+			      __u32 length, struct wg_peer *peer) __ksym;
+
 #endif /* __BPF_WG_KFUNCS_H */
