@@ -2,6 +2,10 @@
 # Common settings and helpers for the wg-bpf pipeline scripts.
 # Sourced, not executed.
 
+# Scripts run from make (make test, make demo) must not pass make's state
+# on: the selftests' lib.mk, for one, picks its OUTPUT by MAKELEVEL.
+unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES
+
 WG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WG_CACHE=${WG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wg-bpf}
 # The kernel tree the series is applied to. Default: Debian's v6.12.117
