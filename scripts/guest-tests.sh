@@ -36,9 +36,11 @@ run_test_progs() {
 }
 
 run_netns_sh() {
-	# netns.sh sleeps with read -t on stdin: give it one that blocks
-	if sleep 100000 | bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
-			>/tmp/netns.out 2>&1; then
+	# netns.sh sleeps with read -t on stdin: give it one that blocks (not
+	# a pipe from sleep: a pipeline would wait for the sleep to end)
+	if timeout -k 10 "${WG_NETNS_TIMEOUT:-900}" \
+			bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
+			< <(sleep 100000) >/tmp/netns.out 2>&1; then
 		tail -n 5 /tmp/netns.out
 		result wireguard/netns.sh PASS
 	else
