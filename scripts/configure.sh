@@ -15,6 +15,7 @@ fragments() {
 		[ -f "$st/$f" ] && echo "$st/$f"
 	done
 	echo "$WG_TOP/scripts/configs/vm.config"
+	echo "$WG_TOP/scripts/configs/wireguard-selftest.config"
 	echo "$WG_TOP/scripts/configs/wireguard-$WG_VARIANT.config"
 	for f in ${WG_CONFIG_EXTRA:-}; do
 		echo "$WG_TOP/scripts/configs/$f.config"

@@ -36,6 +36,10 @@ run_test_progs() {
 }
 
 run_netns_sh() {
+	# its rules need iptables; the kernel config has the legacy backend
+	mkdir -p /tmp/wg-bin
+	ln -sf /usr/sbin/iptables-legacy /tmp/wg-bin/iptables
+	export PATH=/tmp/wg-bin:$PATH
 	# netns.sh sleeps with read -t on stdin: give it one that blocks (not
 	# a pipe from sleep: a pipeline would wait for the sleep to end)
 	if timeout -k 10 "${WG_NETNS_TIMEOUT:-900}" \
