@@ -5,6 +5,19 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+# When only vmlinux changed (a config change elsewhere), kbuild relinks
+# wireguard.ko against it, but the module's kfunc BTF ids come out stale
+# and the verifier reads the wrong kfunc flags: rebuild its objects.
+relink_stale_wireguard() {
+	local dir=$WG_BUILD/drivers/net/wireguard
+
+	[ -f "$dir/wireguard.o" ] && [ "$WG_BUILD/vmlinux" -nt "$dir/wireguard.o" ] ||
+		return 0
+	stage "vmlinux is newer than wireguard.o: rebuilding the module"
+	rm -f "$dir"/*.o "$dir"/*.ko
+	kmake LOCALVERSION= ${WG_MAKE_FLAGS:-} modules
+}
+
 main() {
 	local rel
 
@@ -12,6 +25,7 @@ main() {
 	mkdir -p "$CCACHE_DIR"
 	stage "building bzImage and modules in $WG_BUILD (-j$WG_JOBS)"
 	kmake LOCALVERSION= ${WG_MAKE_FLAGS:-} bzImage modules
+	relink_stale_wireguard
 	rel=$(cat "$WG_BUILD/include/config/kernel.release")
 	stage "installing modules for $rel"
 	rm -rf "$WG_BUILD/mod"
