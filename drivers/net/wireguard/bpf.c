@@ -85,11 +85,6 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 	return i;
 }
 
-static u32 wg_bpf_xdp_len(struct xdp_buff *xdp)
-{
-	return xdp_get_buff_len(xdp);
-}
-
 /* The data of an skb is written in place: it must not be shared with a
  * clone or with pages of others, and a GSO packet is more than one
  * message. bpf_skb_pull_data() makes a TC program's skb writable.
@@ -116,6 +111,38 @@ static int wg_bpf_skb_sg(struct sk_buff *skb, u32 off, u32 len,
 	if (unlikely(nsg <= 0))
 		return nsg == -EMSGSIZE ? -E2BIG : -EINVAL;
 	return nsg;
+}
+
+/* Check a message of @msg_len bytes at @offset of an XDP frame and map
+ * what follows its header: the number of scatterlist entries, or an errno.
+ */
+static int wg_bpf_xdp_msg(struct xdp_buff *xdp, u32 offset, u64 msg_len,
+			  struct scatterlist *sg)
+{
+	int ret;
+
+	ret = wg_bpf_check_layout(offset, msg_len, xdp->data_end - xdp->data,
+				  xdp_get_buff_len(xdp));
+	if (ret)
+		return ret;
+	return wg_bpf_xdp_sg(xdp, offset + sizeof(struct message_data),
+			     msg_len - sizeof(struct message_data), sg);
+}
+
+/* As wg_bpf_xdp_msg(), for an skb whose data must be writable in place */
+static int wg_bpf_skb_msg(struct sk_buff *skb, u32 offset, u64 msg_len,
+			  struct scatterlist *sg)
+{
+	int ret;
+
+	ret = wg_bpf_skb_writable(skb);
+	if (!ret)
+		ret = wg_bpf_check_layout(offset, msg_len, skb_headlen(skb),
+					  skb->len);
+	if (ret)
+		return ret;
+	return wg_bpf_skb_sg(skb, offset + sizeof(struct message_data),
+			     msg_len - sizeof(struct message_data), sg);
 }
 
 /* The outer headers of a data message at @offset, for roaming: @data
@@ -417,13 +444,7 @@ __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
 	struct scatterlist sg[WG_BPF_MAX_SG];
 	int nsg;
 
-	nsg = wg_bpf_check_layout(offset, message_data_len((u64)padded),
-				  xdp->data_end - xdp->data,
-				  wg_bpf_xdp_len(xdp));
-	if (nsg)
-		return nsg;
-	nsg = wg_bpf_xdp_sg(xdp, offset + sizeof(struct message_data),
-			    noise_encrypted_len(padded), sg);
+	nsg = wg_bpf_xdp_msg(xdp, offset, message_data_len((u64)padded), sg);
 	if (nsg < 0)
 		return nsg;
 	sg_zero_buffer(sg, nsg, padded - length, length);
@@ -451,25 +472,19 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 	u32 padded = wg_bpf_peer_padded_len(peer, length);
 	struct sk_buff *skb = (struct sk_buff *)ctx;
 	struct scatterlist sg[WG_BPF_MAX_SG];
-	int nsg;
+	int nsg, ret;
 
-	nsg = wg_bpf_skb_writable(skb);
-	if (!nsg)
-		nsg = wg_bpf_check_layout(offset, message_data_len((u64)padded),
-					  skb_headlen(skb), skb->len);
-	if (nsg)
-		return nsg;
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		return -EINVAL;
-	nsg = wg_bpf_skb_sg(skb, offset + sizeof(struct message_data),
-			    noise_encrypted_len(padded), sg);
+	nsg = wg_bpf_skb_msg(skb, offset, message_data_len((u64)padded), sg);
 	if (nsg < 0)
 		return nsg;
+	/* private data: completing the checksum does not move it */
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		return -EINVAL;
 	sg_zero_buffer(sg, nsg, padded - length, length);
-	nsg = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, padded);
-	if (!nsg)
+	ret = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, padded);
+	if (!ret)
 		skb->ip_summed = CHECKSUM_NONE;
-	return nsg;
+	return ret;
 }
 
 /**
@@ -514,12 +529,7 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
-	nsg = wg_bpf_check_layout(offset, length, xdp->data_end - xdp->data,
-				  wg_bpf_xdp_len(xdp));
-	if (nsg)
-		return nsg;
-	nsg = wg_bpf_xdp_sg(xdp, offset + sizeof(struct message_data),
-			    length - sizeof(struct message_data), sg);
+	nsg = wg_bpf_xdp_msg(xdp, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
 	return wg_bpf_decrypt(peer, xdp->data + offset, sg, nsg,
@@ -549,30 +559,23 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 	struct sk_buff *skb = (struct sk_buff *)ctx;
 	struct scatterlist sg[WG_BPF_MAX_SG];
 	struct endpoint endpoint;
-	int nsg;
+	int nsg, ret;
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
-	nsg = wg_bpf_skb_writable(skb);
-	if (!nsg)
-		nsg = wg_bpf_check_layout(offset, length, skb_headlen(skb),
-					  skb->len);
-	if (nsg)
-		return nsg;
-	nsg = wg_bpf_skb_sg(skb, offset + sizeof(struct message_data),
-			    length - sizeof(struct message_data), sg);
+	nsg = wg_bpf_skb_msg(skb, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
-	nsg = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,
+	ret = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,
 			     length - sizeof(struct message_data),
 			     wg_bpf_rx_endpoint(&endpoint, skb->data,
 						skb_network_offset(skb), offset,
 						skb->skb_iif ? : skb->dev->ifindex));
-	if (!nsg) {
+	if (!ret) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		skb->csum_level = ~0;
 	}
-	return nsg;
+	return ret;
 }
 
 /**
