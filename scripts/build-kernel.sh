@@ -23,8 +23,10 @@ main() {
 
 	[ -f "$WG_BUILD/.config" ] || die "$WG_BUILD is not configured (scripts/configure.sh)"
 	mkdir -p "$CCACHE_DIR"
+	ccache -z >/dev/null
 	stage "building bzImage and modules in $WG_BUILD (-j$WG_JOBS)"
 	kmake LOCALVERSION= ${WG_MAKE_FLAGS:-} bzImage modules
+	stage "ccache: $(ccache -s | grep -E '^ *(Hits|Misses):' | tr -s ' ' | tr '\n' ' ')"
 	relink_stale_wireguard
 	rel=$(cat "$WG_BUILD/include/config/kernel.release")
 	stage "installing modules for $rel"
