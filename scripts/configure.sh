@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Stage 4: configure the kernel build in the cache: defconfig, kvm_guest,
-# the BPF selftests' own fragments (what BPF CI uses), the VM fragment and
-# the WireGuard variant (WG_VARIANT=m or y; WG_CONFIG_EXTRA=frag... adds
+# Stage 4: configure the kernel build in the cache: defconfig less what a
+# VM does not use (vm-trim), kvm_guest, the BPF selftests' own fragments
+# (what BPF CI uses), the VM fragment and the WireGuard variant (WG_VARIANT=m or y; WG_CONFIG_EXTRA=frag... adds
 # more fragments, e.g. the debug kernel).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -10,6 +10,7 @@ set -eu
 fragments() {
 	local st=$WG_TREE/tools/testing/selftests/bpf f
 
+	echo "$WG_TOP/scripts/configs/vm-trim.config"
 	echo "$WG_TREE/kernel/configs/kvm_guest.config"
 	for f in config config.vm "config.$(uname -m)"; do
 		[ -f "$st/$f" ] && echo "$st/$f"

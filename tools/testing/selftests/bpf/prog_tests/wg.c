@@ -16,6 +16,7 @@
  *   | veth_a 10.200.0.1/24  |-----------| veth_b 10.200.0.2/24  |
  *   +-----------------------+       |   +-----------------------+
  *                                   |     XDP or TC ingress program
+ *                                        peer D: IPv6 endpoint
  *
  * A pings B through the tunnel. The stack path handles everything; the
  * program on veth_b sees B's encrypted traffic arrive and exercises the
@@ -26,8 +27,11 @@
  */
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <net/if.h>
 #include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
 
 #include "test_progs.h"
 #include "network_helpers.h"
@@ -42,6 +46,7 @@
 #define KEY_B "0EEaw47+rNlauQg49Op1PAZNft+HxFqSdiCWrT+wWlk="
 #define PUB_B "1RduGpaeMzBjzyE3rHZW2okZx6+au3KKK6tFKJNQIiE="
 #define PUB_C "wrIrylxCq2XiTU7rGMXZqT+shQDrZyC6eZtgcRzx+ns="
+#define PUB_D "QOft16BsYViTnjrhiS8L9k0hwPSR3nyMTCEqHPjar2o="
 
 #define PORT_A 51820
 #define PORT_B 51821
@@ -52,6 +57,9 @@
 #define OVER_A6 "fd00:100::1"
 #define OVER_B "10.100.0.2"
 #define OVER_C "10.100.0.3"
+#define OVER_D "10.100.0.4"
+#define EP_D6 "fd00:200::4"
+#define EP_D_PORT 51999
 #define OVER_MISS "10.100.0.99"
 #define KEY_DIR "/tmp/wg_test_keys"
 
@@ -103,6 +111,8 @@ static int setup_topology(void)
 	    " allowed-ips " OVER_A "/32," OVER_A6 "/128 endpoint " UNDER_A ":%d", PORT_A);
 	SYS(fail, "ip netns exec " NS_B " wg set wg_b peer " PUB_C
 	    " allowed-ips " OVER_C "/32");
+	SYS(fail, "ip netns exec " NS_B " wg set wg_b peer " PUB_D
+	    " allowed-ips " OVER_D "/32 endpoint [" EP_D6 "]:%d", EP_D_PORT);
 	return 0;
 fail:
 	return -1;
@@ -141,6 +151,7 @@ static int setup_lookup_skel(struct test_wg_lookup *skel)
 	inet_pton(AF_INET6, OVER_A6, skel->bss->peer_addr6);
 	inet_pton(AF_INET, OVER_MISS, &skel->bss->miss_addr4);
 	inet_pton(AF_INET, OVER_C, &skel->bss->noep_addr4);
+	inet_pton(AF_INET, OVER_D, &skel->bss->ep6_addr4);
 	return 0;
 }
 
@@ -244,6 +255,55 @@ out:
 	test_wg_lookup__destroy(skel);
 }
 
+
+/* Edge cases of the lookups, run with BPF_PROG_TEST_RUN in NS_B: the
+ * program's namespace is that of the test run's loopback device.
+ */
+static void test_probe(bool tc)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	struct nstoken *nstoken = NULL;
+	struct test_wg_lookup__bss *r;
+	struct test_wg_lookup *skel;
+	struct in6_addr ep6;
+	char pkt[64] = {};
+	int err, fd;
+
+	skel = test_wg_lookup__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "open_and_load"))
+		return;
+	r = skel->bss;
+	if (setup_lookup_skel(skel))
+		goto out;
+	nstoken = open_netns(NS_B);
+	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+		goto out;
+	topts.data_in = pkt;
+	topts.data_size_in = sizeof(pkt);
+	topts.repeat = 1;
+	fd = bpf_program__fd(tc ? skel->progs.tc_wg_probe :
+				  skel->progs.xdp_wg_probe);
+	err = bpf_prog_test_run_opts(fd, &topts);
+	if (!ASSERT_OK(err, "test_run"))
+		goto out;
+	ASSERT_EQ(topts.retval, tc ? TC_ACT_OK : XDP_PASS, "retval");
+	ASSERT_EQ(r->probe_runs, 1, "device by ifindex");
+	ASSERT_EQ(r->probe_index0, 0, "ifindex 0 -> NULL");
+	ASSERT_EQ(r->probe_index_max, 0, "ifindex ~0 -> NULL");
+	ASSERT_EQ(r->probe_port0, 0, "port 0 -> NULL");
+	ASSERT_EQ(r->ep6_family, AF_INET6, "IPv6 endpoint family");
+	inet_pton(AF_INET6, EP_D6, &ep6);
+	ASSERT_OK(memcmp(r->ep6_daddr, &ep6, sizeof(ep6)), "IPv6 endpoint daddr");
+	ASSERT_EQ(r->ep6_dport, htons(EP_D_PORT), "IPv6 endpoint dport");
+	ASSERT_EQ(r->ep6_sport, htons(PORT_B), "IPv6 endpoint sport");
+	ASSERT_EQ(r->ep6_small, -EINVAL, "IPv6 endpoint, IPv4-sized tuple");
+	ASSERT_EQ(r->ep4_small, -EINVAL, "IPv4 endpoint, short tuple");
+out:
+	if (nstoken)
+		close_netns(nstoken);
+	test_wg_lookup__destroy(skel);
+}
+
 /*
  * Fast path topology:
  *
@@ -254,10 +314,11 @@ out:
  *                                     172.16.1.2            172.16.1.1
  *                                     fd00:1::2             fd00:1::1
  *
- * C pings A's tunnel address through R. The XDP program on veth_rc
- * encrypts what R routes into wg_r ("encrypt"); on veth_ra it decrypts
- * what A sends to wg_r's port ("decrypt"). The other direction takes
- * R's stack, so every packet crosses both paths once.
+ * C pings A's tunnel address through R. The program (XDP or TC) on
+ * veth_rc encrypts what R routes into wg_r ("encrypt"); on veth_ra it
+ * decrypts what A sends to wg_r's port ("decrypt"). A is a plain
+ * WireGuard peer: whatever R's fast path sends, A's stack must accept,
+ * and the other way round.
  */
 #define NS_C "wg_fp_c"
 #define NS_R "wg_fp_r"
@@ -265,6 +326,17 @@ out:
 #define FP_PORT_R 51821
 #define FP_PORT_A 51820
 #define FP_PINGS 5
+#define FP_EP4 "172.16.1.1"
+#define FP_EP6 "fd00:1::1"
+#define FP_ALLOWED_A OVER_A "/32," OVER_A6 "/128"
+#define FP_ALLOWED_R "10.100.0.2/32,fd00:100::2/128,10.0.0.0/24,fd00:c::/64"
+/* ping -s 1000 over IPv4: 1028 bytes, padded to 1040, in a message of
+ * 16 + 1040 + 16 bytes
+ */
+#define FP_MSG_LEN_1000 1072
+
+enum { FP_ENCRYPTED, FP_DECRYPTED, FP_KEEPALIVE, FP_PASS, FP_ERROR };
+enum { FP_PASS_TAIL = 7, FP_PASS_NO_KEY };	/* enum wg_fp_pass of the program */
 
 static void fp_cleanup(void)
 {
@@ -292,8 +364,8 @@ static int fp_setup(void)
 	SYS(fail, "ip -net " NS_R " addr add fd00:c::1/64 dev veth_rc nodad");
 	SYS(fail, "ip -net " NS_R " addr add 172.16.1.2/24 dev veth_ra");
 	SYS(fail, "ip -net " NS_R " addr add fd00:1::2/64 dev veth_ra nodad");
-	SYS(fail, "ip -net " NS_P " addr add 172.16.1.1/24 dev veth_ar");
-	SYS(fail, "ip -net " NS_P " addr add fd00:1::1/64 dev veth_ar nodad");
+	SYS(fail, "ip -net " NS_P " addr add " FP_EP4 "/24 dev veth_ar");
+	SYS(fail, "ip -net " NS_P " addr add " FP_EP6 "/64 dev veth_ar nodad");
 	SYS(fail, "ip -net " NS_C " link set veth_cr up");
 	SYS(fail, "ip -net " NS_R " link set veth_rc up");
 	SYS(fail, "ip -net " NS_R " link set veth_ra up");
@@ -307,11 +379,29 @@ static int fp_setup(void)
 	if (setup_wg(NS_P, "wg_a", "", KEY_A, FP_PORT_A, OVER_A, OVER_A6))
 		goto fail;
 	SYS(fail, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
-	    " allowed-ips " OVER_A "/32," OVER_A6 "/128 persistent-keepalive 0");
+	    " allowed-ips " FP_ALLOWED_A " persistent-keepalive 0");
 	SYS(fail, "ip netns exec " NS_P " wg set wg_a peer " PUB_B
-	    " allowed-ips 10.100.0.2/32,fd00:100::2/128,10.0.0.0/24,fd00:c::/64");
+	    " allowed-ips " FP_ALLOWED_R);
 	SYS(fail, "ip -net " NS_P " route add 10.0.0.0/24 dev wg_a");
 	SYS(fail, "ip -net " NS_P " -6 route add fd00:c::/64 dev wg_a");
+	return 0;
+fail:
+	return -1;
+}
+
+/* R's endpoint for A, and a first exchange by the stack: handshake,
+ * neighbours and A's view of R's endpoint.
+ */
+static int fp_prepare(bool outer6)
+{
+	if (outer6)
+		SYS(fail, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
+		    " endpoint [" FP_EP6 "]:%d", FP_PORT_A);
+	else
+		SYS(fail, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
+		    " endpoint " FP_EP4 ":%d", FP_PORT_A);
+	SYS(fail, "ip netns exec " NS_C " sh -c 'ping -c 2 -i 0.2 -W 2 " OVER_A6
+	    " && ping -c 2 -i 0.2 -W 2 " OVER_A "' >/dev/null");
 	return 0;
 fail:
 	return -1;
@@ -330,8 +420,7 @@ static __u64 fp_counter(struct wg_fastpath *skel, __u32 key)
 	return sum;
 }
 
-/* XDP_REDIRECT into a veth needs XDP on its peer. */
-static int fp_attach(const char *ns, const char *dev, int prog_fd)
+static int fp_attach_xdp(const char *ns, const char *dev, int prog_fd)
 {
 	struct nstoken *nstoken;
 	int err;
@@ -345,17 +434,136 @@ static int fp_attach(const char *ns, const char *dev, int prog_fd)
 	return ASSERT_OK(err, dev) ? 0 : -1;
 }
 
-static void fp_detach(const char *ns, const char *dev)
+static int fp_attach_tc(const char *ns, const char *dev, int prog_fd)
 {
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1,
+		    .prog_fd = prog_fd);
+	struct nstoken *nstoken;
+	int err;
+
+	nstoken = open_netns(ns);
+	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+		return -1;
+	hook.ifindex = if_nametoindex(dev);
+	err = bpf_tc_hook_create(&hook);
+	if (!err || err == -EEXIST)
+		err = bpf_tc_attach(&hook, &opts);
+	close_netns(nstoken);
+	return ASSERT_OK(err, dev) ? 0 : -1;
+}
+
+static void fp_detach(bool tc, const char *ns, const char *dev)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	struct nstoken *nstoken = open_netns(ns);
 
 	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
 		return;
-	bpf_xdp_detach(if_nametoindex(dev), XDP_FLAGS_DRV_MODE, NULL);
+	hook.ifindex = if_nametoindex(dev);
+	if (tc)
+		bpf_tc_hook_destroy(&hook);	/* the clsact qdisc */
+	else
+		bpf_xdp_detach(hook.ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	close_netns(nstoken);
 }
 
-static void test_xdp_fastpath(bool encrypt, bool outer6, bool inner6)
+static void fp_stop(bool tc)
+{
+	fp_detach(tc, NS_R, "veth_rc");
+	fp_detach(tc, NS_R, "veth_ra");
+	if (tc)
+		return;
+	fp_detach(tc, NS_C, "veth_cr");
+	fp_detach(tc, NS_P, "veth_ar");
+}
+
+/* The fast path on R: encrypting on veth_rc, decrypting on veth_ra. An
+ * XDP_REDIRECT into a veth needs XDP on its peer.
+ */
+static int fp_start(struct wg_fastpath *skel, bool tc, bool encrypt,
+		    bool decrypt)
+{
+	int pass_fd = bpf_program__fd(skel->progs.xdp_pass);
+	int fd;
+
+	if (tc) {
+		fd = bpf_program__fd(skel->progs.tc_wg);
+		if ((encrypt && fp_attach_tc(NS_R, "veth_rc", fd)) ||
+		    (decrypt && fp_attach_tc(NS_R, "veth_ra", fd)))
+			return -1;
+		return 0;
+	}
+	fd = bpf_program__fd(skel->progs.xdp_wg);
+	if (fp_attach_xdp(NS_C, "veth_cr", pass_fd) ||
+	    fp_attach_xdp(NS_P, "veth_ar", pass_fd) ||
+	    (encrypt && fp_attach_xdp(NS_R, "veth_rc", fd)) ||
+	    (decrypt && fp_attach_xdp(NS_R, "veth_ra", fd)))
+		return -1;
+	return 0;
+}
+
+static int fp_read_u64s(const char *cmd, __u64 *a, __u64 *b)
+{
+	FILE *f = popen(cmd, "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = b ? fscanf(f, "%*s %llu %llu", a, b) : fscanf(f, "%*s %llu", a);
+	pclose(f);
+	return n == (b ? 2 : 1) ? 0 : -1;
+}
+
+/* wg show's transfer counters of the only peer of @dev */
+static int wg_transfer(const char *ns, const char *dev, __u64 *rx, __u64 *tx)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s wg show %s transfer",
+		 ns, dev);
+	return fp_read_u64s(cmd, rx, tx);
+}
+
+static __u64 wg_handshake(const char *ns, const char *dev)
+{
+	char cmd[128];
+	__u64 t = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s wg show %s latest-handshakes", ns, dev);
+	fp_read_u64s(cmd, &t, NULL);
+	return t;
+}
+
+static __u64 dev_stat(const char *ns, const char *dev, const char *stat)
+{
+	char cmd[160];
+	__u64 v = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s sh -c 'echo x $(cat /sys/class/net/%s/statistics/%s)'",
+		 ns, dev, stat);
+	fp_read_u64s(cmd, &v, NULL);
+	return v;
+}
+
+/* Echo replies received by ping in @ns */
+static int ping_received(const char *ns, const char *args)
+{
+	char cmd[192];
+	__u64 n = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s ping %s 2>/dev/null | sed -n 's/.*, \\([0-9]*\\) received.*/x \\1/p'",
+		 ns, args);
+	if (fp_read_u64s(cmd, &n, NULL))
+		return -1;
+	return n;
+}
+
+static void test_fp_case(bool tc, bool encrypt, bool outer6, bool inner6)
 {
 	struct wg_fastpath *skel;
 	__u64 before, after;
@@ -364,66 +572,442 @@ static void test_xdp_fastpath(bool encrypt, bool outer6, bool inner6)
 	skel = wg_fastpath__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
 		return;
-	if (outer6)
-		SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
-		    " endpoint [fd00:1::1]:%d", FP_PORT_A);
-	else
-		SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
-		    " endpoint 172.16.1.1:%d", FP_PORT_A);
-	/* handshake, neighbours and A's view of R's endpoint, by the stack */
-	SYS(out, "ip netns exec " NS_C " sh -c '" "ping -c 2 -i 0.2 -W 2 " OVER_A6
-	    " && ping -c 2 -i 0.2 -W 2 " OVER_A "' >/dev/null");
+	if (!ASSERT_OK(fp_prepare(outer6), "fp_prepare") ||
+	    fp_start(skel, tc, encrypt, !encrypt))
+		goto out;
 
-	if (fp_attach(NS_C, "veth_cr", bpf_program__fd(skel->progs.xdp_pass)) ||
-	    fp_attach(NS_P, "veth_ar", bpf_program__fd(skel->progs.xdp_pass)) ||
-	    fp_attach(NS_R, encrypt ? "veth_rc" : "veth_ra",
-		      bpf_program__fd(skel->progs.xdp_wg)))
-		goto detach;
-
-	counter = encrypt ? 0 /* WG_FP_ENCRYPTED */ : 1 /* WG_FP_DECRYPTED */;
+	counter = encrypt ? FP_ENCRYPTED : FP_DECRYPTED;
 	before = fp_counter(skel, counter);
-	SYS(detach, "ip netns exec " NS_C " %s", inner6 ?
+	SYS(out, "ip netns exec " NS_C " %s", inner6 ?
 	    "ping -6 -c 5 -i 0.2 -W 2 -s 1000 " OVER_A6 " >/dev/null" :
 	    "ping -4 -c 5 -i 0.2 -W 2 -s 1000 " OVER_A " >/dev/null");
 	after = fp_counter(skel, counter);
 	ASSERT_EQ(after - before, FP_PINGS, encrypt ? "encrypted" : "decrypted");
-	ASSERT_EQ(fp_counter(skel, 4 /* WG_FP_ERROR */), 0, "errors");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
 	if (encrypt)
 		ASSERT_EQ(skel->bss->pass_reason, 0, "pass reason");
 	ASSERT_EQ(skel->bss->last_encrypt_err, 0, "last encrypt error");
 	ASSERT_EQ(skel->bss->last_decrypt_err, 0, "last decrypt error");
-detach:
-	fp_detach(NS_R, encrypt ? "veth_rc" : "veth_ra");
-	fp_detach(NS_P, "veth_ar");
-	fp_detach(NS_C, "veth_cr");
 out:
+	fp_stop(tc);
+	wg_fastpath__destroy(skel);
+}
+
+/* wg show and the device statistics count what the fast path sends and
+ * receives as they count what the device does.
+ */
+static void test_fp_counters(bool tc)
+{
+	__u64 rx0, tx0, rx1, tx1, arx0, atx0, arx1, atx1, txp0, rxp0;
+	struct wg_fastpath *skel;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare") ||
+	    fp_start(skel, tc, true, true))
+		goto out;
+	if (!ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx0, &tx0), "wg show R") ||
+	    !ASSERT_OK(wg_transfer(NS_P, "wg_a", &arx0, &atx0), "wg show A"))
+		goto out;
+	txp0 = dev_stat(NS_R, "wg_r", "tx_packets");
+	rxp0 = dev_stat(NS_R, "wg_r", "rx_packets");
+	SYS(out, "ip netns exec " NS_C " ping -4 -c 5 -i 0.2 -W 2 -s 1000 "
+	    OVER_A " >/dev/null");
+	if (!ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx1), "wg show R") ||
+	    !ASSERT_OK(wg_transfer(NS_P, "wg_a", &arx1, &atx1), "wg show A"))
+		goto out;
+	ASSERT_EQ(fp_counter(skel, FP_ENCRYPTED), FP_PINGS, "encrypted");
+	ASSERT_EQ(fp_counter(skel, FP_DECRYPTED), FP_PINGS, "decrypted");
+	ASSERT_EQ(tx1 - tx0, FP_PINGS * FP_MSG_LEN_1000, "R tx bytes");
+	ASSERT_EQ(rx1 - rx0, FP_PINGS * FP_MSG_LEN_1000, "R rx bytes");
+	ASSERT_EQ(arx1 - arx0, FP_PINGS * FP_MSG_LEN_1000, "A rx bytes");
+	ASSERT_EQ(atx1 - atx0, FP_PINGS * FP_MSG_LEN_1000, "A tx bytes");
+	ASSERT_EQ(dev_stat(NS_R, "wg_r", "tx_packets") - txp0, FP_PINGS,
+		  "wg_r tx_packets");
+	ASSERT_EQ(dev_stat(NS_R, "wg_r", "rx_packets") - rxp0, FP_PINGS,
+		  "wg_r rx_packets");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
+out:
+	fp_stop(tc);
+	wg_fastpath__destroy(skel);
+}
+
+/* Keepalives from A are authenticated and consumed by the fast path and
+ * counted by wg show.
+ */
+static void test_fp_keepalive(bool tc)
+{
+	struct wg_fastpath *skel;
+	__u64 rx0, tx0, rx1, tx1, n;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare") ||
+	    fp_start(skel, tc, false, true) ||
+	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx0, &tx0), "wg show R"))
+		goto out;
+	SYS(out, "ip netns exec " NS_P " wg set wg_a peer " PUB_B
+	    " persistent-keepalive 1");
+	usleep(2500 * 1000);
+	SYS(out, "ip netns exec " NS_P " wg set wg_a peer " PUB_B
+	    " persistent-keepalive 0");
+	usleep(200 * 1000);
+	n = fp_counter(skel, FP_KEEPALIVE);
+	if (!ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx1), "wg show R"))
+		goto out;
+	ASSERT_GE(n, 2, "keepalives decrypted");
+	ASSERT_EQ(rx1 - rx0, n * 32, "R rx bytes");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
+out:
+	fp_stop(tc);
+	wg_fastpath__destroy(skel);
+}
+
+/* R's peer is new: no key. The fast path gets -ENOKEY, the kfunc starts
+ * a handshake, the packet goes to the stack, which sends it once the
+ * handshake is done; later packets take the fast path.
+ */
+static void test_fp_nokey(bool tc)
+{
+	struct wg_fastpath *skel;
+	int received;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A " remove");
+	SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
+	    " allowed-ips " FP_ALLOWED_A " endpoint " FP_EP4 ":%d", FP_PORT_A);
+	if (!ASSERT_EQ(wg_handshake(NS_R, "wg_r"), 0, "no handshake yet") ||
+	    fp_start(skel, tc, true, false))
+		goto out;
+	received = ping_received(NS_C, "-4 -c 3 -i 0.3 -W 3 " OVER_A);
+	ASSERT_EQ(received, 3, "echo replies");
+	ASSERT_EQ(skel->bss->last_encrypt_err, -ENOKEY, "first encrypt");
+	ASSERT_EQ(skel->bss->pass_reason, FP_PASS_NO_KEY, "to the stack");
+	ASSERT_GT(wg_handshake(NS_R, "wg_r"), 0, "handshake done");
+	ASSERT_GE(fp_counter(skel, FP_ENCRYPTED), 1, "encrypted after it");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
+out:
+	fp_stop(tc);
+	wg_fastpath__destroy(skel);
+}
+
+/* A forgets R three times under traffic and pings R: each time A
+ * initiates a new handshake and R's "next" keypair is confirmed by the
+ * first message the fast path decrypts with it. The fast path loses no
+ * more than the stack does.
+ */
+static int fp_rekey_run(void)
+{
+	char cmd[128];
+	FILE *ping;
+	int i, n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s ping -4 -c 40 -i 0.1 -W 1 %s",
+		 NS_C, OVER_A);
+	ping = popen(cmd, "r");
+	if (!ASSERT_OK_PTR(ping, "ping"))
+		return -1;
+	for (i = 0; i < 3; i++) {
+		usleep(1000 * 1000);
+		SYS_NOFAIL("ip netns exec " NS_P " wg set wg_a peer " PUB_B " remove");
+		SYS_NOFAIL("ip netns exec " NS_P " wg set wg_a peer " PUB_B
+			   " allowed-ips " FP_ALLOWED_R " endpoint 172.16.1.2:%d",
+			   FP_PORT_R);
+		/* A has something to send: it initiates the handshake */
+		SYS_NOFAIL("ip netns exec " NS_P " ping -c 1 -W 1 10.100.0.2 >/dev/null");
+	}
+	while (fgets(cmd, sizeof(cmd), ping))
+		if (strstr(cmd, "received"))
+			sscanf(strstr(cmd, ", ") + 2, "%d", &n);
+	pclose(ping);
+	return n;
+}
+
+static void test_fp_rekey(bool tc)
+{
+	struct wg_fastpath *skel;
+	int stack, fast;
+	__u64 hs;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare"))
+		goto out;
+	stack = fp_rekey_run();
+	hs = wg_handshake(NS_R, "wg_r");
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare") ||
+	    fp_start(skel, tc, true, true))
+		goto out;
+	fast = fp_rekey_run();
+	printf("%s: echo replies of 40 with 3 rekeys: stack %d, fast path %d\n",
+	       __func__, stack, fast);
+	ASSERT_GE(fast, 15, "fast path replies");
+	ASSERT_GE(fast + 3, stack, "fast path loses no more than the stack");
+	ASSERT_GT(fp_counter(skel, FP_DECRYPTED), 20, "decrypted");
+	ASSERT_GT(fp_counter(skel, FP_ENCRYPTED), 20, "encrypted");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
+	ASSERT_GE(wg_handshake(NS_R, "wg_r"), hs, "new handshakes");
+out:
+	fp_stop(tc);
+	wg_fastpath__destroy(skel);
+}
+
+/* Data messages A sends, captured on A's side with a packet socket, and
+ * sent again from there: a replay through R.
+ */
+static int capture_open(void)
+{
+	struct timeval tv = { .tv_sec = 3 };
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+	};
+	struct nstoken *nstoken;
+	int fd;
+
+	nstoken = open_netns(NS_P);
+	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+		return -1;
+	sll.sll_ifindex = if_nametoindex("veth_ar");
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	close_netns(nstoken);
+	if (!ASSERT_GE(fd, 0, "packet socket"))
+		return -1;
+	if (!ASSERT_OK(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), "bind") ||
+	    !ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
+		       "SO_RCVTIMEO")) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send a ping from A to C and capture the data message carrying it. The
+ * outer UDP checksum, maybe left to offload, is cleared (optional over
+ * IPv4).
+ */
+static int capture_data_msg(int fd, char *buf, int size)
+{
+	struct udphdr *uh;
+	struct iphdr *iph;
+	int n, i;
+
+	while (recv(fd, buf, size, MSG_DONTWAIT) > 0)
+		;
+	SYS_NOFAIL("ip netns exec " NS_P " ping -c 1 -W 1 -s 200 10.0.0.2 >/dev/null");
+	for (i = 0; i < 100; i++) {
+		n = recv(fd, buf, size, 0);
+		if (n < 0)
+			break;
+		iph = (void *)(buf + ETH_HLEN);
+		uh = (void *)(iph + 1);
+		if (n < ETH_HLEN + sizeof(*iph) + sizeof(*uh) + 48 ||
+		    ((struct ethhdr *)buf)->h_proto != htons(ETH_P_IP) ||
+		    iph->ihl != 5 || iph->protocol != IPPROTO_UDP ||
+		    uh->dest != htons(FP_PORT_R) ||
+		    *(__u32 *)(uh + 1) != htole32(4))
+			continue;
+		uh->check = 0;
+		return n;
+	}
+	ASSERT_FAIL("no data message captured");
+	return -1;
+}
+
+static int replay(int fd, const char *buf, int len)
+{
+	if (!ASSERT_EQ(send(fd, buf, len, 0), len, "replay"))
+		return -1;
+	usleep(300 * 1000);
+	return 0;
+}
+
+/* A message taken by the fast path, replayed to the stack: rejected. A
+ * control message the fast path never saw is accepted by the stack.
+ */
+static void test_fp_replay_to_stack(bool tc)
+{
+	struct test_wg_lookup *drop = NULL;
+	struct wg_fastpath *skel;
+	__u64 rx0, rx1, tx;
+	char buf[2048];
+	int fd, n, dfd;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	fd = capture_open();
+	if (fd < 0)
+		goto out;
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare"))
+		goto out;
+
+	/* control: R drops it first, so it is new to R when replayed */
+	drop = test_wg_lookup__open_and_load();
+	if (!ASSERT_OK_PTR(drop, "test_wg_lookup open_and_load"))
+		goto out;
+	drop->bss->wg_port = FP_PORT_R;
+	drop->bss->drop_data = 1;
+	dfd = bpf_program__fd(tc ? drop->progs.tc_wg_lookup :
+				   drop->progs.xdp_wg_lookup);
+	if (tc ? fp_attach_tc(NS_R, "veth_ra", dfd) :
+		 fp_attach_xdp(NS_R, "veth_ra", dfd))
+		goto out;
+	n = capture_data_msg(fd, buf, sizeof(buf));
+	fp_stop(tc);
+	if (!ASSERT_GT(drop->bss->runs, 0, "control message dropped") || n < 0 ||
+	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx0, &tx), "wg show R") ||
+	    replay(fd, buf, n) ||
+	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx), "wg show R"))
+		goto out;
+	ASSERT_EQ(rx1 - rx0, n - ETH_HLEN - 28, "control accepted by the stack");
+
+	/* the fast path decrypts it, the stack rejects it again */
+	if (fp_start(skel, tc, false, true))
+		goto out;
+	n = capture_data_msg(fd, buf, sizeof(buf));
+	fp_stop(tc);
+	if (!ASSERT_EQ(fp_counter(skel, FP_DECRYPTED), 1, "decrypted") ||
+	    n < 0 ||
+	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx0, &tx), "wg show R") ||
+	    replay(fd, buf, n) ||
+	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx), "wg show R"))
+		goto out;
+	ASSERT_EQ(rx1 - rx0, 0, "replay rejected by the stack");
+out:
+	fp_stop(tc);
+	if (fd >= 0)
+		close(fd);
+	test_wg_lookup__destroy(drop);
+	wg_fastpath__destroy(skel);
+}
+
+/* A message taken by the stack, replayed to the fast path: -ESTALE. */
+static void test_fp_replay_to_fast(bool tc)
+{
+	struct wg_fastpath *skel;
+	__u64 rx0, rx1, tx;
+	char buf[2048];
+	int fd, n;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	fd = capture_open();
+	if (fd < 0)
+		goto out;
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare"))
+		goto out;
+	n = capture_data_msg(fd, buf, sizeof(buf));
+	if (n < 0 || fp_start(skel, tc, false, true) ||
+	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx0, &tx), "wg show R") ||
+	    replay(fd, buf, n) ||
+	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx), "wg show R"))
+		goto out;
+	ASSERT_EQ(skel->bss->last_decrypt_err, -ESTALE, "replay: -ESTALE");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 1, "dropped");
+	ASSERT_EQ(fp_counter(skel, FP_DECRYPTED), 0, "decrypted");
+	ASSERT_EQ(rx1 - rx0, 0, "rx bytes");
+out:
+	fp_stop(tc);
+	if (fd >= 0)
+		close(fd);
+	wg_fastpath__destroy(skel);
+}
+
+/* 9000-byte links: XDP multi-buffer frames, non-linear skbs */
+static void test_fp_jumbo(bool tc)
+{
+	static const char * const links[][2] = {
+		{ NS_C, "veth_cr" }, { NS_R, "veth_rc" },
+		{ NS_R, "veth_ra" }, { NS_P, "veth_ar" },
+	};
+	struct wg_fastpath *skel;
+	int i;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	for (i = 0; i < ARRAY_SIZE(links); i++)
+		SYS(out, "ip -net %s link set %s mtu 9000", links[i][0],
+		    links[i][1]);
+	SYS(out, "ip -net " NS_R " link set wg_r mtu 8920");
+	SYS(out, "ip -net " NS_P " link set wg_a mtu 8920");
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare") ||
+	    fp_start(skel, tc, true, true))
+		goto out;
+	SYS(out, "ip netns exec " NS_C " ping -4 -c 3 -i 0.2 -W 2 -s 8000 "
+	    OVER_A " >/dev/null");
+	ASSERT_EQ(fp_counter(skel, FP_DECRYPTED), 3, "decrypted");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
+	if (tc) {
+		ASSERT_EQ(fp_counter(skel, FP_ENCRYPTED), 3, "encrypted");
+		ASSERT_EQ(skel->bss->pass_reason, 0, "pass reason");
+	} else {
+		/* veth gives multi-buffer frames no tailroom to grow into:
+		 * to the stack
+		 */
+		ASSERT_EQ(fp_counter(skel, FP_ENCRYPTED), 0, "encrypted");
+		ASSERT_EQ(skel->bss->pass_reason, FP_PASS_TAIL, "pass reason");
+	}
+out:
+	fp_stop(tc);
+	for (i = 0; i < ARRAY_SIZE(links); i++)
+		SYS_NOFAIL("ip -net %s link set %s mtu 1500", links[i][0],
+			   links[i][1]);
+	SYS_NOFAIL("ip -net " NS_R " link set wg_r mtu 1420");
+	SYS_NOFAIL("ip -net " NS_P " link set wg_a mtu 1420");
 	wg_fastpath__destroy(skel);
 }
 
 static void test_fastpath(void)
 {
-	static const struct {
-		const char *name;
-		bool encrypt, outer6, inner6;
-	} cases[] = {
-		{ "xdp_encrypt_o4_i4", true, false, false },
-		{ "xdp_encrypt_o4_i6", true, false, true },
-		{ "xdp_encrypt_o6_i4", true, true, false },
-		{ "xdp_encrypt_o6_i6", true, true, true },
-		{ "xdp_decrypt_o4_i4", false, false, false },
-		{ "xdp_decrypt_o4_i6", false, false, true },
-		{ "xdp_decrypt_o6_i4", false, true, false },
-		{ "xdp_decrypt_o6_i6", false, true, true },
-	};
-	int i;
+	static const char * const mode[] = { "xdp", "tc" };
+	char name[64];
+	int tc, i;
 
 	fp_cleanup();
 	if (!ASSERT_OK(fp_setup(), "fp_setup"))
 		goto out;
-	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		if (test__start_subtest(cases[i].name))
-			test_xdp_fastpath(cases[i].encrypt, cases[i].outer6,
-					  cases[i].inner6);
+	for (tc = 0; tc < 2; tc++) {
+		for (i = 0; i < 8; i++) {
+			bool encrypt = !(i & 4), outer6 = i & 2, inner6 = i & 1;
+
+			snprintf(name, sizeof(name), "%s_%s_o%d_i%d", mode[tc],
+				 encrypt ? "encrypt" : "decrypt",
+				 outer6 ? 6 : 4, inner6 ? 6 : 4);
+			if (test__start_subtest(name))
+				test_fp_case(tc, encrypt, outer6, inner6);
+		}
+	}
+	for (tc = 0; tc < 2; tc++) {
+		snprintf(name, sizeof(name), "%s_counters", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_counters(tc);
+		snprintf(name, sizeof(name), "%s_keepalive", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_keepalive(tc);
+		snprintf(name, sizeof(name), "%s_replay_fast_to_stack", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_replay_to_stack(tc);
+		snprintf(name, sizeof(name), "%s_replay_stack_to_fast", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_replay_to_fast(tc);
+		snprintf(name, sizeof(name), "%s_jumbo", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_jumbo(tc);
+		snprintf(name, sizeof(name), "%s_rekey", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_rekey(tc);
+		snprintf(name, sizeof(name), "%s_nokey", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_nokey(tc);
+	}
 out:
 	fp_cleanup();
 }
@@ -438,6 +1022,10 @@ void test_wg(void)
 		test_xdp_lookup();
 	if (test__start_subtest("tc_lookup"))
 		test_tc_lookup();
+	if (test__start_subtest("xdp_probe"))
+		test_probe(false);
+	if (test__start_subtest("tc_probe"))
+		test_probe(true);
 out:
 	cleanup();
 	test_fastpath();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lookups through the WireGuard kfuncs from XDP and TC, driven by the
- * WireGuard data packets a real peer sends (prog_tests/wg.c).
+ * WireGuard data packets a real peer sends, and probes of edge cases run
+ * with BPF_PROG_TEST_RUN in the devices' namespace (prog_tests/wg.c).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -35,6 +36,8 @@ __be32 peer_addr4;	/* inside the AllowedIPs of the sending peer */
 __u8 peer_addr6[16];
 __be32 miss_addr4;	/* inside no peer's AllowedIPs */
 __be32 noep_addr4;	/* AllowedIPs of a peer without an endpoint */
+__be32 ep6_addr4;	/* AllowedIPs of a peer with an IPv6 endpoint */
+int drop_data;		/* drop the data messages seen */
 
 /* Results */
 int runs;
@@ -44,6 +47,10 @@ int ep_family, ep_noep;
 __be32 ep_daddr;
 __be16 ep_dport, ep_sport;
 int idx_found, idx_unknown;
+int probe_runs, probe_index0, probe_index_max, probe_port0;
+int ep6_family, ep6_small, ep4_small;
+__u32 ep6_daddr[4];
+__be16 ep6_dport, ep6_sport;
 
 static int parse_data_message(void *data, void *data_end, __le32 *idx)
 {
@@ -152,18 +159,78 @@ static void check_peers(struct wg_device *wg, __le32 idx)
 		runs++;							\
 	} while (0)
 
+static void probe_endpoints(struct wg_device *wg)
+{
+	struct bpf_sock_tuple tuple = {};
+	struct wg_peer *peer;
+
+	peer = bpf_wg_peer_allowedips_lookup(wg, &ep6_addr4, sizeof(ep6_addr4));
+	if (peer) {
+		ep6_family = bpf_wg_endpoint_tuple_get(peer, &tuple,
+						       sizeof(tuple));
+		__builtin_memcpy(ep6_daddr, tuple.ipv6.daddr, sizeof(ep6_daddr));
+		ep6_dport = tuple.ipv6.dport;
+		ep6_sport = tuple.ipv6.sport;
+		/* room for an IPv4 tuple only */
+		ep6_small = bpf_wg_endpoint_tuple_get(peer, &tuple,
+						      sizeof(tuple.ipv4));
+		bpf_wg_peer_put(peer);
+	}
+	peer = bpf_wg_peer_allowedips_lookup(wg, &peer_addr4,
+					     sizeof(peer_addr4));
+	if (peer) {
+		ep4_small = bpf_wg_endpoint_tuple_get(peer, &tuple,
+						      sizeof(tuple.ipv4) - 1);
+		bpf_wg_peer_put(peer);
+	}
+}
+
+#define WG_PROBE_BODY(prefix, ctx)					\
+	do {								\
+		struct wg_device *wg;					\
+									\
+		probe_index0 = found(prefix##_device_get_by_index(ctx, 0)); \
+		probe_index_max = found(prefix##_device_get_by_index(ctx, \
+								~0U));	\
+		probe_port0 = found(prefix##_device_get_by_port(ctx, 0)); \
+		wg = prefix##_device_get_by_index(ctx, wg_ifindex);	\
+		if (!wg)						\
+			break;						\
+		probe_endpoints(wg);					\
+		bpf_wg_device_put(wg);					\
+		probe_runs++;						\
+	} while (0)
+
+SEC("xdp")
+int xdp_wg_probe(struct xdp_md *ctx)
+{
+	WG_PROBE_BODY(bpf_xdp_wg, ctx);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_wg_probe(struct __sk_buff *ctx)
+{
+	WG_PROBE_BODY(bpf_skb_wg, ctx);
+	return TC_ACT_OK;
+}
+
 SEC("xdp")
 int xdp_wg_lookup(struct xdp_md *ctx)
 {
+	int seen = runs;
+
 	WG_LOOKUP_BODY(bpf_xdp_wg, ctx);
-	return XDP_PASS;
+	return drop_data && runs != seen ? XDP_DROP : XDP_PASS;
 }
 
 SEC("tc")
 int tc_wg_lookup(struct __sk_buff *ctx)
 {
+	int seen = runs;
+
 	WG_LOOKUP_BODY(bpf_skb_wg, ctx);
-	return TC_ACT_OK;
+	return drop_data && runs != seen ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Reference WireGuard fast path: an XDP program that encrypts packets
- * routed into a WireGuard device and decrypts data messages sent to a
- * local WireGuard port, and forwards both with bpf_redirect(), following
- * the flow of Documentation/networking/wireguard-bpf.rst. Handshakes,
- * cookies, keepalives' replies and everything that is not WireGuard
- * traffic pass to the stack untouched, and so does anything the fast
- * path cannot take (no key yet, no endpoint, no neighbour, ...).
+/* Reference WireGuard fast path, as an XDP program (xdp_wg) and as a TC
+ * program (tc_wg) built from the same code. It encrypts packets routed
+ * into a WireGuard device and decrypts data messages sent to a local
+ * WireGuard port, and forwards both with bpf_redirect(), following the
+ * flow of Documentation/networking/wireguard-bpf.rst. Handshakes,
+ * cookies and everything that is not WireGuard traffic pass to the
+ * stack untouched, and so does anything the fast path cannot take (no
+ * key yet, no endpoint, no neighbour, GSO, ...).
  *
- *   ip link set dev eth0 xdp obj wg_fastpath.bpf.o sec xdp
+ *   ip link set dev eth0 xdp obj wg_fastpath.bpf.o sec xdp.frags program xdp_wg
+ *   tc qdisc add dev eth0 clsact
+ *   tc filter add dev eth0 ingress bpf da obj wg_fastpath.bpf.o sec tc
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -27,6 +32,8 @@
 #define WG_TAG_LEN	16
 #define WG_PAD		16
 #define OUTER_TTL	64
+/* Ethernet, IPv6 and UDP headers and a data message header */
+#define MAX_HDR_LEN	(ETH_HLEN + 40 + 8 + WG_HDR_LEN)
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define WG_MESSAGE_DATA_LE 4
@@ -51,33 +58,167 @@ struct {
 	__type(value, __u64);
 } wg_fp_stats SEC(".maps");
 
-/* Last error of each kfunc, for the selftests */
+/* Why the last packet routed into a WireGuard device took the stack */
+enum wg_fp_pass {
+	WG_FP_PASS_NONE,
+	WG_FP_PASS_NO_ENDPOINT,
+	WG_FP_PASS_NO_ROUTE,
+	WG_FP_PASS_SHORT,
+	WG_FP_PASS_SIZE,
+	WG_FP_PASS_TTL,
+	WG_FP_PASS_HEAD,
+	WG_FP_PASS_TAIL,
+	WG_FP_PASS_NO_KEY,
+};
+
+/* For the selftests: the last error of each kfunc, the last pass reason */
 int last_encrypt_err;
 int last_decrypt_err;
-/* Why the last packet routed into a WireGuard device took the stack:
- * the number of the check in encrypt_and_send(), for the selftests
- */
 int pass_reason;
+
+/* The two program types differ in the context and in the helpers that
+ * resize packets; @xdp is a constant in each program, so what follows
+ * compiles to XDP-only and TC-only code.
+ */
 
 /* Keep clang from spilling ctx + offset, which the verifier refuses */
 #define ctx_barrier(ctx) asm volatile("" : "+r"(ctx))
 
-static __always_inline void *xdp_data(struct xdp_md *ctx)
+static __always_inline void *pkt_data(void *ctx, const bool xdp)
 {
 	ctx_barrier(ctx);
-	return (void *)(long)ctx->data;
+	if (xdp)
+		return (void *)(long)((struct xdp_md *)ctx)->data;
+	return (void *)(long)((struct __sk_buff *)ctx)->data;
 }
 
-static __always_inline void *xdp_data_end(struct xdp_md *ctx)
+static __always_inline void *pkt_end(void *ctx, const bool xdp)
 {
 	ctx_barrier(ctx);
-	return (void *)(long)ctx->data_end;
+	if (xdp)
+		return (void *)(long)((struct xdp_md *)ctx)->data_end;
+	return (void *)(long)((struct __sk_buff *)ctx)->data_end;
 }
 
-static __always_inline __u32 xdp_ifindex(struct xdp_md *ctx)
+static __always_inline __u32 pkt_len(void *ctx, const bool xdp)
 {
 	ctx_barrier(ctx);
-	return ctx->ingress_ifindex;
+	if (xdp)
+		return bpf_xdp_get_buff_len(ctx);
+	return ((struct __sk_buff *)ctx)->len;
+}
+
+static __always_inline __u32 pkt_ifindex(void *ctx, const bool xdp)
+{
+	ctx_barrier(ctx);
+	if (xdp)
+		return ((struct xdp_md *)ctx)->ingress_ifindex;
+	return ((struct __sk_buff *)ctx)->ingress_ifindex;
+}
+
+/* Make the whole packet linear and private (TC), or check that it is */
+static __always_inline int pkt_linear(void *ctx, const bool xdp)
+{
+	__u32 len = pkt_len(ctx, xdp);
+
+	if (xdp)
+		return pkt_end(ctx, xdp) - pkt_data(ctx, xdp) == len ? 0 : -1;
+	return bpf_skb_pull_data(ctx, len);
+}
+
+static __always_inline int act_pass(const bool xdp)
+{
+	return xdp ? XDP_PASS : TC_ACT_OK;
+}
+
+static __always_inline int act_drop(const bool xdp)
+{
+	return xdp ? XDP_DROP : TC_ACT_SHOT;
+}
+
+/* A keepalive, decrypted: nothing left to deliver */
+static __always_inline int act_consumed(const bool xdp)
+{
+	return xdp ? XDP_DROP : TC_ACT_STOLEN;
+}
+
+static __always_inline int pass(const bool xdp, enum wg_fp_pass reason)
+{
+	pass_reason = reason;
+	return act_pass(xdp);
+}
+
+/* Open @len bytes between the Ethernet header and the IP packet for the
+ * outer @family header (XDP: in front of the Ethernet header, which is
+ * rewritten anyway).
+ */
+static __always_inline int push_outer(void *ctx, const bool xdp, __u32 len,
+				      int family)
+{
+	if (xdp)
+		return bpf_xdp_adjust_head(ctx, -(int)len);
+	return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_MAC,
+				   BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
+				   (family == AF_INET ?
+				    BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 :
+				    BPF_F_ADJ_ROOM_ENCAP_L3_IPV6));
+}
+
+/* Remove @len bytes after the Ethernet header, in front of an IP packet
+ * whose version is @inner; the Ethernet header stays (XDP: the caller
+ * copies it).
+ */
+static __always_inline int pop_outer(void *ctx, const bool xdp, __u32 len,
+				     __u8 inner)
+{
+	if (xdp)
+		return bpf_xdp_adjust_head(ctx, len);
+	/* a decrypted packet's checksums are verified: keep it so */
+	return bpf_skb_adjust_room(ctx, -(int)len, BPF_ADJ_ROOM_MAC,
+				   BPF_F_ADJ_ROOM_NO_CSUM_RESET |
+				   (inner == 6 ? BPF_F_ADJ_ROOM_DECAP_L3_IPV6 :
+						 BPF_F_ADJ_ROOM_DECAP_L3_IPV4));
+}
+
+static __always_inline int set_len(void *ctx, const bool xdp, __u32 len)
+{
+	if (xdp)
+		return bpf_xdp_adjust_tail(ctx, (int)len -
+					   (int)bpf_xdp_get_buff_len(ctx));
+	return bpf_skb_change_tail(ctx, len, 0);
+}
+
+static __always_inline int wg_encrypt(void *ctx, const bool xdp, __u32 off,
+				      __u32 len, struct wg_peer *peer)
+{
+	if (xdp)
+		return bpf_xdp_wg_encrypt(ctx, off, len, peer);
+	return bpf_skb_wg_encrypt(ctx, off, len, peer);
+}
+
+static __always_inline int wg_decrypt(void *ctx, const bool xdp, __u32 off,
+				      __u32 len, struct wg_peer *peer)
+{
+	if (xdp)
+		return bpf_xdp_wg_decrypt(ctx, off, len, peer);
+	return bpf_skb_wg_decrypt(ctx, off, len, peer);
+}
+
+static __always_inline struct wg_device *wg_by_port(void *ctx, const bool xdp,
+						    __u16 port)
+{
+	if (xdp)
+		return bpf_xdp_wg_device_get_by_port(ctx, port);
+	return bpf_skb_wg_device_get_by_port(ctx, port);
+}
+
+static __always_inline struct wg_device *wg_by_index(void *ctx,
+						     const bool xdp,
+						     __u32 ifindex)
+{
+	if (xdp)
+		return bpf_xdp_wg_device_get_by_index(ctx, ifindex);
+	return bpf_skb_wg_device_get_by_index(ctx, ifindex);
 }
 
 static __always_inline void count(__u32 what)
@@ -150,13 +291,13 @@ static __always_inline int parse_ip(struct pkt *p)
 }
 
 /* FIB lookup of the IP packet after the Ethernet header */
-static __always_inline int fib_lookup(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int fib_lookup(void *ctx, const bool xdp, struct pkt *p,
 				      struct bpf_fib_lookup *fib, __u32 flags)
 {
 	struct ethhdr *eth = p->data;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->ifindex = xdp_ifindex(ctx);
+	fib->ifindex = pkt_ifindex(ctx, xdp);
 	if (p->proto == ETH_P_IP) {
 		struct iphdr *iph = (void *)(eth + 1);
 
@@ -183,10 +324,9 @@ static __always_inline int fib_lookup(struct xdp_md *ctx, struct pkt *p,
 }
 
 /* Offset of the UDP header of a UDP packet, or 0 */
-static __always_inline int udp_dest(struct pkt *p)
+static __always_inline int udp_offset(struct pkt *p)
 {
 	struct ethhdr *eth = p->data;
-	__u32 off;
 
 	if (p->proto == ETH_P_IP) {
 		struct iphdr *iph = (void *)(eth + 1);
@@ -195,16 +335,15 @@ static __always_inline int udp_dest(struct pkt *p)
 		    iph->protocol != IPPROTO_UDP || iph->ihl < 5 ||
 		    (iph->frag_off & bpf_htons(0x3fff)))
 			return 0;
-		off = sizeof(*eth) + iph->ihl * 4;
+		return sizeof(*eth) + iph->ihl * 4;
 	} else {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > p->data_end ||
 		    ip6->nexthdr != IPPROTO_UDP)
 			return 0;
-		off = sizeof(*eth) + sizeof(*ip6);
+		return sizeof(*eth) + sizeof(*ip6);
 	}
-	return off;
 }
 
 /* Forwarding decrements the inner TTL, as the stack does. */
@@ -263,7 +402,7 @@ static __always_inline int udp6_csum(struct ipv6hdr *ip6, struct udphdr *uh,
 		udp_len -= 8;
 	}
 	if (udp_len)
-		return -1;	/* not linear: leave it to the stack */
+		return -1;	/* not linear */
 	uh->check = csum_fold(csum) ? : 0xffff;
 	return 0;
 }
@@ -276,14 +415,14 @@ static __always_inline __u16 ip4_csum(struct iphdr *iph)
 /* Route the outer packet of @tuple: egress, MACs, and the source
  * address when the peer's endpoint has none yet.
  */
-static __always_inline int outer_route(struct xdp_md *ctx, int family,
+static __always_inline int outer_route(void *ctx, const bool xdp, int family,
 				       struct bpf_sock_tuple *tuple,
 				       struct bpf_fib_lookup *fib)
 {
 	__u32 flags = 0;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->ifindex = xdp_ifindex(ctx);
+	fib->ifindex = pkt_ifindex(ctx, xdp);
 	fib->l4_protocol = IPPROTO_UDP;
 	if (family == AF_INET) {
 		fib->family = AF_INET;
@@ -302,10 +441,72 @@ static __always_inline int outer_route(struct xdp_md *ctx, int family,
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 }
 
-/* Encrypt the packet for @peer and build its outer headers in place of
- * its Ethernet header. Returns the action.
+/* Write Ethernet, outer IP and UDP headers in front of a data message of
+ * @msg_len bytes.
  */
-static __always_inline int encrypt_and_send(struct xdp_md *ctx,
+static __always_inline int write_outer(void *ctx, const bool xdp, int family,
+				       struct bpf_sock_tuple *tuple,
+				       struct bpf_fib_lookup *fib,
+				       __u8 inner_tos, __u32 msg_len)
+{
+	void *data_end = pkt_end(ctx, xdp);
+	struct ethhdr *eth = pkt_data(ctx, xdp);
+	struct udphdr *uh;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	if (family == AF_INET) {
+		struct iphdr *iph = (void *)(eth + 1);
+
+		uh = (void *)(iph + 1);
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		eth->h_proto = bpf_htons(ETH_P_IP);
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = outer_ecn(inner_tos);
+		iph->tot_len = bpf_htons(sizeof(*iph) + sizeof(*uh) + msg_len);
+		iph->id = 0;
+		iph->frag_off = 0;
+		iph->ttl = OUTER_TTL;
+		iph->protocol = IPPROTO_UDP;
+		iph->check = 0;
+		iph->saddr = fib->ipv4_src;
+		iph->daddr = tuple->ipv4.daddr;
+		iph->check = ip4_csum(iph);
+		uh->source = tuple->ipv4.sport;
+		uh->dest = tuple->ipv4.dport;
+		uh->len = bpf_htons(sizeof(*uh) + msg_len);
+		uh->check = 0;	/* optional for IPv4 */
+		return 0;
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		uh = (void *)(ip6 + 1);
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000 |
+					   (outer_ecn(inner_tos) << 20));
+		ip6->payload_len = bpf_htons(sizeof(*uh) + msg_len);
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = OUTER_TTL;
+		__builtin_memcpy(&ip6->saddr, fib->ipv6_src, 16);
+		__builtin_memcpy(&ip6->daddr, tuple->ipv6.daddr, 16);
+		uh->source = tuple->ipv6.sport;
+		uh->dest = tuple->ipv6.dport;
+		uh->len = ip6->payload_len;
+		uh->check = 0;
+		return udp6_csum(ip6, uh, data_end, sizeof(*uh) + msg_len);
+	}
+}
+
+/* Encrypt the packet for @peer and put outer headers in front of it.
+ * Returns the action.
+ */
+static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 					    struct pkt *p,
 					    struct wg_peer *peer, __u32 mtu)
 {
@@ -313,28 +514,33 @@ static __always_inline int encrypt_and_send(struct xdp_md *ctx,
 	struct bpf_sock_tuple tuple = {};
 	struct bpf_fib_lookup fib;
 	struct ethhdr *eth;
-	struct udphdr *uh;
 	int family, err;
-	void *data_end;
 	__u8 inner_tos;
 	__u16 hlen;
 
 	family = bpf_wg_endpoint_tuple_get(peer, &tuple, sizeof(tuple));
 	if (family != AF_INET && family != AF_INET6)
-		{ pass_reason = 1; return XDP_PASS; }	/* no endpoint: the device says so */
-	if (outer_route(ctx, family, &tuple, &fib) != BPF_FIB_LKUP_RET_SUCCESS)
-		{ pass_reason = 2; return XDP_PASS; }	/* e.g. no neighbour yet */
+		return pass(xdp, WG_FP_PASS_NO_ENDPOINT);
+	if (outer_route(ctx, xdp, family, &tuple, &fib) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return pass(xdp, WG_FP_PASS_NO_ROUTE);	/* e.g. no neighbour */
+	old_len = pkt_len(ctx, xdp);
+	if (inner_len > mtu || inner_len + ETH_HLEN > old_len)
+		return pass(xdp, WG_FP_PASS_SIZE);	/* the stack fragments */
+	/* TC: linear and private. XDP: fragments are fine, but the outer
+	 * IPv6 UDP checksum is computed over linear data only
+	 */
+	if (pkt_linear(ctx, xdp) && (!xdp || family == AF_INET6))
+		return pass(xdp, WG_FP_PASS_SIZE);
+	p->data = pkt_data(ctx, xdp);
+	p->data_end = pkt_end(ctx, xdp);
 	eth = p->data;
 	if ((void *)(eth + 1) + 2 > p->data_end)
-		{ pass_reason = 3; return XDP_PASS; }
+		return pass(xdp, WG_FP_PASS_SHORT);
 	inner_tos = p->proto == ETH_P_IP ? ((struct iphdr *)(eth + 1))->tos :
 		    (bpf_ntohs(*(__be16 *)(eth + 1)) >> 4) & 0xff;
-	old_len = xdp_data_end(ctx) - xdp_data(ctx);
-	if (inner_len > mtu || inner_len + sizeof(*eth) > old_len ||
-	    old_len != bpf_xdp_get_buff_len(ctx))
-		{ pass_reason = 4; return XDP_PASS; }	/* too big, or multi-buffer: the stack */
 	if (dec_ttl(p))
-		{ pass_reason = 5; return XDP_PASS; }	/* the stack sends the ICMP error */
+		return pass(xdp, WG_FP_PASS_TTL);	/* the stack's ICMP */
 
 	ip_hlen = family == AF_INET ? sizeof(struct iphdr) :
 				      sizeof(struct ipv6hdr);
@@ -342,83 +548,36 @@ static __always_inline int encrypt_and_send(struct xdp_md *ctx,
 	padded = padded_len(inner_len, mtu);
 	msg_len = WG_HDR_LEN + padded + WG_TAG_LEN;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
-		{ pass_reason = 6; return XDP_PASS; }
-	/* Ethernet, outer headers, message: the inner packet is the start
-	 * of the message's plaintext, Ethernet padding is dropped
+	/* Room for padding and tag, Ethernet padding dropped, then for the
+	 * outer headers (TC: bpf_skb_change_tail() refuses encapsulated
+	 * packets): Ethernet, outer headers, message whose plaintext starts
+	 * with the inner packet.
 	 */
-	if (bpf_xdp_adjust_tail(ctx, (int)(sizeof(*eth) + padded + WG_TAG_LEN) -
-				     (int)old_len)) {
-		bpf_xdp_adjust_head(ctx, hlen);
-		{ pass_reason = 7; return XDP_PASS; }
+	if (set_len(ctx, xdp, ETH_HLEN + padded + WG_TAG_LEN))
+		return pass(xdp, WG_FP_PASS_TAIL);
+	if (push_outer(ctx, xdp, hlen, family)) {
+		set_len(ctx, xdp, old_len);
+		return pass(xdp, WG_FP_PASS_HEAD);
 	}
-	err = bpf_xdp_wg_encrypt(ctx, sizeof(*eth) + ip_hlen +
-				 sizeof(struct udphdr), inner_len, peer);
+	err = wg_encrypt(ctx, xdp, ETH_HLEN + hlen - WG_HDR_LEN, inner_len,
+			 peer);
 	if (err) {
 		last_encrypt_err = err;
 		if (err != -ENOKEY) {
 			count(WG_FP_ERROR);
-			return XDP_DROP;
+			return act_drop(xdp);
 		}
-		/* no key yet: undo; the device queues it for the handshake */
-		bpf_xdp_adjust_tail(ctx, (int)old_len -
-				    (int)(sizeof(*eth) + padded + WG_TAG_LEN));
-		bpf_xdp_adjust_head(ctx, hlen);
+		/* No key yet: undo; the device queues it for the handshake.
+		 * (TC: what is left behind the IP packet, the stack trims.)
+		 */
+		pop_outer(ctx, xdp, hlen, p->proto == ETH_P_IP ? 4 : 6);
+		set_len(ctx, xdp, old_len);
 		count(WG_FP_PASS);
-		{ pass_reason = 8; return XDP_PASS; }
+		return pass(xdp, WG_FP_PASS_NO_KEY);
 	}
-
-	eth = xdp_data(ctx);
-	data_end = xdp_data_end(ctx);
-	if ((void *)(eth + 1) > data_end)
-		return XDP_DROP;
-	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
-	if (family == AF_INET) {
-		struct iphdr *iph = (void *)(eth + 1);
-
-		uh = (void *)(iph + 1);
-		if ((void *)(uh + 1) > data_end)
-			return XDP_DROP;
-		eth->h_proto = bpf_htons(ETH_P_IP);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = outer_ecn(inner_tos);
-		iph->tot_len = bpf_htons(ip_hlen + sizeof(*uh) + msg_len);
-		iph->id = 0;
-		iph->frag_off = 0;
-		iph->ttl = OUTER_TTL;
-		iph->protocol = IPPROTO_UDP;
-		iph->check = 0;
-		iph->saddr = fib.ipv4_src;
-		iph->daddr = tuple.ipv4.daddr;
-		iph->check = ip4_csum(iph);
-		uh->source = tuple.ipv4.sport;
-		uh->dest = tuple.ipv4.dport;
-		uh->len = bpf_htons(sizeof(*uh) + msg_len);
-		uh->check = 0;	/* optional for IPv4 */
-	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		uh = (void *)(ip6 + 1);
-		if ((void *)(uh + 1) > data_end)
-			return XDP_DROP;
-		eth->h_proto = bpf_htons(ETH_P_IPV6);
-		*(__be32 *)ip6 = bpf_htonl(0x60000000 |
-					   (outer_ecn(inner_tos) << 20));
-		ip6->payload_len = bpf_htons(sizeof(*uh) + msg_len);
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = OUTER_TTL;
-		__builtin_memcpy(&ip6->saddr, fib.ipv6_src, 16);
-		__builtin_memcpy(&ip6->daddr, tuple.ipv6.daddr, 16);
-		uh->source = tuple.ipv6.sport;
-		uh->dest = tuple.ipv6.dport;
-		uh->len = ip6->payload_len;
-		uh->check = 0;
-		if (udp6_csum(ip6, uh, data_end, sizeof(*uh) + msg_len)) {
-			count(WG_FP_ERROR);
-			return XDP_DROP;
-		}
+	if (write_outer(ctx, xdp, family, &tuple, &fib, inner_tos, msg_len)) {
+		count(WG_FP_ERROR);
+		return act_drop(xdp);
 	}
 	count(WG_FP_ENCRYPTED);
 	return bpf_redirect(fib.ifindex, 0);
@@ -427,7 +586,7 @@ static __always_inline int encrypt_and_send(struct xdp_md *ctx,
 /* Decrypt a data message at @off (UDP payload of @msg_len bytes) from a
  * peer of @wg and forward the inner packet. Returns the action.
  */
-static __always_inline int decrypt_and_forward(struct xdp_md *ctx,
+static __always_inline int decrypt_and_forward(void *ctx, const bool xdp,
 					       struct wg_device *wg,
 					       __u32 off, __u32 msg_len)
 {
@@ -435,65 +594,73 @@ static __always_inline int decrypt_and_forward(struct xdp_md *ctx,
 	struct ethhdr orig, *eth;
 	struct wg_peer *peer;
 	struct pkt p = {};
+	__u8 version;
 	__u32 *hdr;
-	int err, ret;
+	int err;
 
-	p.data = xdp_data(ctx);
-	p.data_end = xdp_data_end(ctx);
-	if (off > 128 || p.data + sizeof(orig) > p.data_end)
-		return XDP_PASS;
+	/* TC: linear and private; XDP: fragments are fine */
+	if (off > 128 || (!xdp && pkt_linear(ctx, xdp)))
+		return act_pass(xdp);
+	p.data = pkt_data(ctx, xdp);
+	p.data_end = pkt_end(ctx, xdp);
+	if (p.data + sizeof(orig) > p.data_end)
+		return act_pass(xdp);
 	__builtin_memcpy(&orig, p.data, sizeof(orig));
 	hdr = p.data + off;
 	if ((void *)(hdr + 2) > p.data_end || hdr[0] != WG_MESSAGE_DATA_LE)
-		return XDP_PASS;	/* handshakes and cookies: the stack */
+		return act_pass(xdp);	/* handshakes and cookies: the stack */
 	peer = bpf_wg_peer_hashtable_lookup(wg, hdr[1]);
 	if (!peer)
-		return XDP_PASS;	/* the stack drops it, and counts it */
-	err = bpf_xdp_wg_decrypt(ctx, off, msg_len, peer);
+		return act_pass(xdp);	/* the stack drops it, and counts it */
+	err = wg_decrypt(ctx, xdp, off, msg_len, peer);
 	bpf_wg_peer_put(peer);
 	if (err) {
 		last_decrypt_err = err;
 		count(WG_FP_ERROR);
-		return XDP_DROP;
+		return act_drop(xdp);
 	}
 	if (msg_len == WG_HDR_LEN + WG_TAG_LEN) {
 		count(WG_FP_KEEPALIVE);
-		return XDP_DROP;	/* consumed: a keepalive carries nothing */
+		return act_consumed(xdp);	/* carries nothing */
 	}
 
-	/* the inner packet, behind a copy of the Ethernet header */
-	if (bpf_xdp_adjust_head(ctx, off + WG_HDR_LEN - sizeof(orig)))
-		return XDP_DROP;
-	p.data = xdp_data(ctx);
-	p.data_end = xdp_data_end(ctx);
-	eth = p.data;
-	if ((void *)(eth + 1) + 1 > p.data_end)
-		return XDP_DROP;
-	__builtin_memcpy(eth, &orig, sizeof(orig));
-	eth->h_proto = bpf_htons((*(__u8 *)(eth + 1) >> 4) == 6 ?
-				 ETH_P_IPV6 : ETH_P_IP);
-	if (parse_ip(&p))
-		return XDP_DROP;
-	if (bpf_xdp_adjust_tail(ctx, (int)(sizeof(*eth) + p.ip_len) -
-				     (int)bpf_xdp_get_buff_len(ctx)))
-		return XDP_DROP;
-	p.data = xdp_data(ctx);
-	p.data_end = xdp_data_end(ctx);
-	count(WG_FP_DECRYPTED);
-
-	ret = fib_lookup(ctx, &p, &fib, 0);
-	if (ret != BPF_FIB_LKUP_RET_SUCCESS || dec_ttl(&p))
-		return XDP_PASS;	/* local, or the stack's to resolve */
+	/* the inner packet, behind the Ethernet header */
+	p.data = pkt_data(ctx, xdp);
+	p.data_end = pkt_end(ctx, xdp);
+	if (p.data + off + WG_HDR_LEN + 1 > p.data_end)
+		return act_drop(xdp);
+	version = *(__u8 *)(p.data + off + WG_HDR_LEN) >> 4;
+	if (pop_outer(ctx, xdp, off + WG_HDR_LEN - ETH_HLEN, version))
+		return act_drop(xdp);
+	p.data = pkt_data(ctx, xdp);
+	p.data_end = pkt_end(ctx, xdp);
 	eth = p.data;
 	if ((void *)(eth + 1) > p.data_end)
-		return XDP_DROP;
+		return act_drop(xdp);
+	if (xdp)
+		__builtin_memcpy(eth, &orig, sizeof(orig));
+	eth->h_proto = bpf_htons(version == 6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (parse_ip(&p))
+		return act_drop(xdp);
+	if (set_len(ctx, xdp, ETH_HLEN + p.ip_len))
+		return act_drop(xdp);
+	p.data = pkt_data(ctx, xdp);
+	p.data_end = pkt_end(ctx, xdp);
+	count(WG_FP_DECRYPTED);
+
+	/* Local, or the stack's to resolve: up the stack on this device */
+	if (fib_lookup(ctx, xdp, &p, &fib, 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    dec_ttl(&p))
+		return act_pass(xdp);
+	eth = p.data;
+	if ((void *)(eth + 1) > p.data_end)
+		return act_drop(xdp);
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
 	return bpf_redirect(fib.ifindex, 0);
 }
 
-SEC("xdp")
-int xdp_wg(struct xdp_md *ctx)
+static __always_inline int wg_fastpath(void *ctx, const bool xdp)
 {
 	struct bpf_fib_lookup fib;
 	struct pkt p = {};
@@ -502,35 +669,37 @@ int xdp_wg(struct xdp_md *ctx)
 	__u32 mtu = 0;
 	int ret;
 
-	p.data = xdp_data(ctx);
-	p.data_end = xdp_data_end(ctx);
+	p.data = pkt_data(ctx, xdp);
+	p.data_end = pkt_end(ctx, xdp);
 	if (parse_ip(&p))
-		return XDP_PASS;
+		return act_pass(xdp);
 
 	/* a message to a local WireGuard port? */
-	ret = udp_dest(&p);
+	ret = udp_offset(&p);
 	if (ret > 0 && ret <= 128) {
 		struct udphdr *uh = p.data + ret;
 
 		if ((void *)(uh + 1) > p.data_end)
-			return XDP_PASS;
-		wg = bpf_xdp_wg_device_get_by_port(ctx, bpf_ntohs(uh->dest));
+			return act_pass(xdp);
+		wg = wg_by_port(ctx, xdp, bpf_ntohs(uh->dest));
 		if (wg) {
-			ret = decrypt_and_forward(ctx, wg, ret + sizeof(*uh),
-						  bpf_ntohs(uh->len) - sizeof(*uh));
+			ret = decrypt_and_forward(ctx, xdp, wg,
+						  ret + sizeof(*uh),
+						  bpf_ntohs(uh->len) -
+						  sizeof(*uh));
 			bpf_wg_device_put(wg);
 			return ret;
 		}
 	}
 
 	/* a packet routed into a WireGuard device? */
-	if (fib_lookup(ctx, &p, &fib, BPF_FIB_LOOKUP_SKIP_NEIGH) !=
+	if (fib_lookup(ctx, xdp, &p, &fib, BPF_FIB_LOOKUP_SKIP_NEIGH) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
-		return XDP_PASS;
-	wg = bpf_xdp_wg_device_get_by_index(ctx, fib.ifindex);
+		return act_pass(xdp);
+	wg = wg_by_index(ctx, xdp, fib.ifindex);
 	if (!wg)
-		return XDP_PASS;
-	ret = XDP_PASS;
+		return act_pass(xdp);
+	ret = act_pass(xdp);
 	if (p.proto == ETH_P_IP)
 		peer = bpf_wg_peer_allowedips_lookup(wg, &fib.ipv4_dst, 4);
 	else
@@ -539,18 +708,36 @@ int xdp_wg(struct xdp_md *ctx)
 		/* the device MTU, for the padding the device would use */
 		bpf_check_mtu(ctx, fib.ifindex, &mtu, 0, 0);
 		if (mtu)
-			ret = encrypt_and_send(ctx, &p, peer, mtu);
+			ret = encrypt_and_send(ctx, xdp, &p, peer, mtu);
 		bpf_wg_peer_put(peer);
 	}
 	bpf_wg_device_put(wg);
-	if (ret == XDP_PASS)
+	if (ret == act_pass(xdp))
 		count(WG_FP_PASS);
 	return ret;
 }
 
+SEC("xdp.frags")
+int xdp_wg(struct xdp_md *ctx)
+{
+	return wg_fastpath(ctx, true);
+}
+
+SEC("tc")
+int tc_wg(struct __sk_buff *ctx)
+{
+	/* GSO packets are segmented by the stack; the rest is parsed from
+	 * its linear headers
+	 */
+	if (ctx->gso_size ||
+	    bpf_skb_pull_data(ctx, ctx->len < MAX_HDR_LEN ? ctx->len :
+							  MAX_HDR_LEN))
+		return TC_ACT_OK;
+	return wg_fastpath(ctx, false);
+}
 
 /* For the peer of a veth that XDP_REDIRECTs into it */
-SEC("xdp")
+SEC("xdp.frags")
 int xdp_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
