@@ -14,9 +14,11 @@ set -eu
 SERIES=$WG_TOP/series
 REGEN=$WG_CACHE/$WG_TREE_NAME/regen
 
+# Deterministic output on any machine: fixed identity and dates (main),
+# abbreviated blob ids of a fixed length, no commit ids (--zero-commit).
 rgit() {
 	git -C "$REGEN" -c user.name="$AUTHOR_NAME" -c user.email="$AUTHOR_EMAIL" \
-		-c core.hooksPath=/dev/null "$@"
+		-c core.hooksPath=/dev/null -c core.abbrev=12 "$@"
 }
 
 commit_patch() {
@@ -56,7 +58,7 @@ make_backport() {
 
 	sed -i -E \
 		-e '/KF_RELEASE/b' \
-		-e 's/^(BTF_ID_FLAGS\(func, [a-z0-9_]+), (.*)\)$/\1, \2 | KF_TRUSTED_ARGS)/' \
+		-e 's/^(BTF_ID_FLAGS\(func, [a-z0-9_]+), (.*)\)$/\1,\n\t     \2 | KF_TRUSTED_ARGS)/' \
 		-e 's/^(BTF_ID_FLAGS\(func, [a-z0-9_]+)\)$/\1, KF_TRUSTED_ARGS)/' \
 		"$REGEN/$f"
 	rgit add "$f"
@@ -102,12 +104,13 @@ generate() {
 		n=$((n + 1))
 	done
 	rgit tag -f wg-bpf-series >/dev/null
-	rgit format-patch -q --no-signature --cover-letter \
+	rgit format-patch -q --no-signature --zero-commit --cover-letter \
 		--subject-prefix="PATCH net-next" -o "$out" \
 		"$WG_BASE_TAG..wg-bpf-series"
 	fill_cover_letter "$out/0000-cover-letter.patch"
 	make_backport
-	rgit format-patch -q --no-signature --subject-prefix="PATCH 6.12" \
+	rgit format-patch -q --no-signature --zero-commit \
+		--subject-prefix="PATCH 6.12" \
 		-o "$out/v6.12" -1 HEAD
 	stage "$n patches + cover letter, and the v6.12 backport delta"
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make test: the whole pipeline, from a fresh machine to test results.
-#   host packages -> base tree -> patches/ current? -> git am -> build
+#   host packages -> base tree -> patches/ current? -> checkpatch,
+#   kernel-doc, docs -> git am -> build (W=1 and sparse on wireguard)
 #   (WireGuard =m, test_progs, WireGuard =y) -> VM: test_progs -t wg and
 #   wireguard/netns.sh on =m, test_progs -t wg on =y.
 # Ends with "N passed, M failed"; exits non-zero if anything failed.
@@ -38,6 +39,18 @@ run_stage() {
 		stage "$name FAILED ($rc)"
 	fi
 	return $rc
+}
+
+# record_lines TAG LOG: one result per "TAG name PASS|FAIL" line of LOG
+record_lines() {
+	local line found=0
+
+	while read -r line; do
+		set -- $line
+		record "$2" "$3"
+		found=1
+	done < <(grep -E "^$1 " "$2")
+	[ $found = 1 ] || record "$1-ran" FAIL
 }
 
 build_variant() {
@@ -84,6 +97,8 @@ main() {
 	else
 		record patches-current FAIL
 	fi
+	run_stage check-series "$WG_TOP/scripts/check-series.sh" || true
+	record_lines CHECK "$LOGS/check-series.log"
 	if run_stage git-am "$WG_TOP/scripts/apply-series.sh"; then
 		record "git-am-onto-$WG_TREE_NAME" PASS
 	else
@@ -96,6 +111,12 @@ main() {
 			continue
 		fi
 		record "build-wireguard-$v" PASS
+		if run_stage "warnings-$v" env WG_VARIANT="$v" \
+				"$WG_TOP/scripts/check-warnings.sh"; then
+			record "W=1-C=2-wireguard-$v" PASS
+		else
+			record "W=1-C=2-wireguard-$v" FAIL
+		fi
 		if [ ! -x "$WG_SELFTESTS/test_progs" ] || [ "$v" = m ]; then
 			if run_stage build-test_progs env WG_VARIANT=m \
 					"$WG_TOP/scripts/build-selftests.sh"; then

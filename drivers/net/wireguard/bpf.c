@@ -167,7 +167,9 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, void *data, int nh_off,
 		nh_off = sizeof(*eth);
 		while (eth_type_vlan(proto) &&
 		       nh_off + VLAN_HLEN <= udp_off) {
-			proto = ((struct vlan_hdr *)(data + nh_off))->h_vlan_encapsulated_proto;
+			struct vlan_hdr *vh = data + nh_off;
+
+			proto = vh->h_vlan_encapsulated_proto;
 			nh_off += VLAN_HLEN;
 		}
 	}
@@ -176,7 +178,8 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, void *data, int nh_off,
 	iph = data + nh_off;
 	uh = data + udp_off;
 	if (iph->version == 4) {
-		if (iph->protocol != IPPROTO_UDP || nh_off + iph->ihl * 4 != udp_off)
+		if (iph->protocol != IPPROTO_UDP ||
+		    nh_off + iph->ihl * 4 != udp_off)
 			return NULL;
 	} else if (iph->version == 6) {
 		if (((struct ipv6hdr *)iph)->nexthdr != IPPROTO_UDP ||
@@ -559,18 +562,19 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 	struct sk_buff *skb = (struct sk_buff *)ctx;
 	struct scatterlist sg[WG_BPF_MAX_SG];
 	struct endpoint endpoint;
-	int nsg, ret;
+	int nsg, ret, ifindex;
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
 	nsg = wg_bpf_skb_msg(skb, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
+	ifindex = skb->skb_iif ? : skb->dev->ifindex;
 	ret = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,
 			     length - sizeof(struct message_data),
 			     wg_bpf_rx_endpoint(&endpoint, skb->data,
 						skb_network_offset(skb), offset,
-						skb->skb_iif ? : skb->dev->ifindex));
+						ifindex));
 	if (!ret) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		skb->csum_level = ~0;

@@ -78,8 +78,8 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		return -ENOENT;
 
 	rcu_read_lock_bh();
-	keypair = wg_noise_keypair_get(
-		rcu_dereference_bh(peer->keypairs.current_keypair));
+	keypair = rcu_dereference_bh(peer->keypairs.current_keypair);
+	keypair = wg_noise_keypair_get(keypair);
 	rcu_read_unlock_bh();
 	if (unlikely(!keypair || !READ_ONCE(keypair->sending.is_valid)))
 		goto out_nokey;
@@ -108,6 +108,19 @@ out_nokey:
 	return -ENOKEY;
 }
 
+/* As decrypt_packet() of receive.c checks a keypair before using it */
+static bool wg_bpf_rx_key_usable(struct noise_keypair *keypair)
+{
+	if (likely(READ_ONCE(keypair->receiving.is_valid) &&
+		   !wg_birthdate_has_expired(keypair->receiving.birthdate,
+					     REJECT_AFTER_TIME) &&
+		   READ_ONCE(keypair->receiving_counter.counter) <
+			   REJECT_AFTER_MESSAGES))
+		return true;
+	WRITE_ONCE(keypair->receiving.is_valid, false);
+	return false;
+}
+
 /* The keypair named by a data message's receiver index, referenced, if it
  * is one of @peer's.
  */
@@ -127,14 +140,8 @@ static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
 		ret = -ENOKEY;
 	else if (unlikely(owner != peer))
 		ret = -EACCES;
-	else if (unlikely(!READ_ONCE((*keypair)->receiving.is_valid) ||
-			  wg_birthdate_has_expired((*keypair)->receiving.birthdate,
-						   REJECT_AFTER_TIME) ||
-			  READ_ONCE((*keypair)->receiving_counter.counter) >=
-				  REJECT_AFTER_MESSAGES)) {
-		WRITE_ONCE((*keypair)->receiving.is_valid, false);
+	else if (unlikely(!wg_bpf_rx_key_usable(*keypair)))
 		ret = -EKEYEXPIRED;
-	}
 	wg_peer_put(owner);
 	if (ret) {
 		wg_noise_keypair_put(*keypair, false);
@@ -150,6 +157,7 @@ static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
 static int wg_bpf_check_inner(struct wg_peer *peer, struct scatterlist *sg,
 			      int nsg, u32 plain_len)
 {
+	struct allowedips *table = &peer->device->peer_allowedips;
 	struct net_device *dev = peer->device->dev;
 	struct wg_peer *routed_peer;
 	union {
@@ -166,13 +174,11 @@ static int wg_bpf_check_inner(struct wg_peer *peer, struct scatterlist *sg,
 		len = ntohs(ip.v4.tot_len);
 		if (unlikely(len < sizeof(ip.v4)))
 			goto err_size;
-		routed_peer = wg_allowedips_lookup_addr(&peer->device->peer_allowedips,
-							&ip.v4.saddr,
+		routed_peer = wg_allowedips_lookup_addr(table, &ip.v4.saddr,
 							sizeof(ip.v4.saddr));
 	} else if (ip.v4.version == 6 && plain_len >= sizeof(ip.v6)) {
 		len = ntohs(ip.v6.payload_len) + sizeof(ip.v6);
-		routed_peer = wg_allowedips_lookup_addr(&peer->device->peer_allowedips,
-							&ip.v6.saddr,
+		routed_peer = wg_allowedips_lookup_addr(table, &ip.v6.saddr,
 							sizeof(ip.v6.saddr));
 	} else {
 		goto err_type;
@@ -210,6 +216,7 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 {
 	u32 plain_len = enc_len - noise_encrypted_len(0);
 	struct noise_keypair *keypair;
+	bool authentic;
 	u64 nonce;
 	int ret;
 
@@ -223,9 +230,10 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 
 	/* authenticate first, then the replay window the queues use too */
 	nonce = le64_to_cpu(header->counter);
-	if (unlikely(!chacha20poly1305_decrypt_sg_inplace(sg, enc_len, NULL, 0,
-							  nonce,
-							  keypair->receiving.key))) {
+	authentic = chacha20poly1305_decrypt_sg_inplace(sg, enc_len, NULL, 0,
+							nonce,
+							keypair->receiving.key);
+	if (unlikely(!authentic)) {
 		ret = -EBADMSG;
 		goto out;
 	}

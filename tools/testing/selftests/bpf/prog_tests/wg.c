@@ -75,8 +75,10 @@ static int setup_wg(const char *ns, const char *name, const char *link_args,
 		    const char *addr6)
 {
 	SYS(fail, "echo %s > " KEY_DIR "/%s", key, name);
-	SYS(fail, "ip -net %s link add %s %s type wireguard", ns, name, link_args);
-	SYS(fail, "ip netns exec %s wg set %s private-key " KEY_DIR "/%s listen-port %d",
+	SYS(fail, "ip -net %s link add %s %s type wireguard", ns, name,
+	    link_args);
+	SYS(fail, "ip netns exec %s wg set %s private-key " KEY_DIR
+	    "/%s listen-port %d",
 	    ns, name, name, port);
 	SYS(fail, "ip -net %s addr add %s/24 dev %s", ns, addr4, name);
 	SYS(fail, "ip -net %s addr add %s/64 dev %s nodad", ns, addr6, name);
@@ -93,7 +95,8 @@ static int setup_topology(void)
 	SYS(fail, "ip netns add " NS_B);
 	SYS(fail, "ip -net " NS_A " link set lo up");
 	SYS(fail, "ip -net " NS_B " link set lo up");
-	SYS(fail, "ip link add veth_a netns " NS_A " type veth peer name veth_b netns " NS_B);
+	SYS(fail, "ip link add veth_a netns " NS_A
+	    " type veth peer name veth_b netns " NS_B);
 	SYS(fail, "ip -net " NS_A " addr add " UNDER_A "/24 dev veth_a");
 	SYS(fail, "ip -net " NS_B " addr add " UNDER_B "/24 dev veth_b");
 	SYS(fail, "ip -net " NS_A " link set veth_a up");
@@ -106,9 +109,11 @@ static int setup_topology(void)
 	if (setup_wg(NS_B, "wg_b", "", KEY_B, PORT_B, OVER_B, "fd00:100::2"))
 		goto fail;
 	SYS(fail, "ip netns exec " NS_A " wg set wg_a peer " PUB_B
-	    " allowed-ips " OVER_B "/32,fd00:100::2/128 endpoint " UNDER_B ":%d", PORT_B);
+	    " allowed-ips " OVER_B "/32,fd00:100::2/128 endpoint " UNDER_B
+	    ":%d", PORT_B);
 	SYS(fail, "ip netns exec " NS_B " wg set wg_b peer " PUB_A
-	    " allowed-ips " OVER_A "/32," OVER_A6 "/128 endpoint " UNDER_A ":%d", PORT_A);
+	    " allowed-ips " OVER_A "/32," OVER_A6 "/128 endpoint " UNDER_A
+	    ":%d", PORT_A);
 	SYS(fail, "ip netns exec " NS_B " wg set wg_b peer " PUB_C
 	    " allowed-ips " OVER_C "/32");
 	SYS(fail, "ip netns exec " NS_B " wg set wg_b peer " PUB_D
@@ -160,7 +165,8 @@ static void check_lookup_results(struct test_wg_lookup *skel)
 	struct test_wg_lookup__bss *r = skel->bss;
 
 	/* handshake first, then data messages from A */
-	SYS(out, "ip netns exec " NS_A " ping -c 3 -i 0.2 -W 2 " OVER_B " >/dev/null");
+	SYS(out, "ip netns exec " NS_A " ping -c 3 -i 0.2 -W 2 " OVER_B
+	    " >/dev/null");
 	if (!ASSERT_GT(r->runs, 0, "data messages seen"))
 		return;
 	ASSERT_EQ(r->dev_by_index, 1, "device by ifindex");
@@ -198,7 +204,8 @@ static void test_xdp_lookup(void)
 	nstoken = open_netns(NS_B);
 	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
 		goto out;
-	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdp_wg_lookup),
+	err = bpf_xdp_attach(ifindex,
+			     bpf_program__fd(skel->progs.xdp_wg_lookup),
 			     XDP_FLAGS_DRV_MODE, NULL);
 	close_netns(nstoken);
 	nstoken = NULL;
@@ -255,7 +262,6 @@ out:
 	test_wg_lookup__destroy(skel);
 }
 
-
 /* Edge cases of the lookups, run with BPF_PROG_TEST_RUN in NS_B: the
  * program's namespace is that of the test run's loopback device.
  */
@@ -293,7 +299,8 @@ static void test_probe(bool tc)
 	ASSERT_EQ(r->probe_port0, 0, "port 0 -> NULL");
 	ASSERT_EQ(r->ep6_family, AF_INET6, "IPv6 endpoint family");
 	inet_pton(AF_INET6, EP_D6, &ep6);
-	ASSERT_OK(memcmp(r->ep6_daddr, &ep6, sizeof(ep6)), "IPv6 endpoint daddr");
+	ASSERT_OK(memcmp(r->ep6_daddr, &ep6, sizeof(ep6)),
+		  "IPv6 endpoint daddr");
 	ASSERT_EQ(r->ep6_dport, htons(EP_D_PORT), "IPv6 endpoint dport");
 	ASSERT_EQ(r->ep6_sport, htons(PORT_B), "IPv6 endpoint sport");
 	ASSERT_EQ(r->ep6_small, -EINVAL, "IPv6 endpoint, IPv4-sized tuple");
@@ -336,7 +343,8 @@ out:
 #define FP_MSG_LEN_1000 1072
 
 enum { FP_ENCRYPTED, FP_DECRYPTED, FP_KEEPALIVE, FP_PASS, FP_ERROR };
-enum { FP_PASS_TAIL = 7, FP_PASS_NO_KEY };	/* enum wg_fp_pass of the program */
+/* enum wg_fp_pass of the program */
+enum { FP_PASS_TAIL = 7, FP_PASS_NO_KEY };
 
 static void fp_cleanup(void)
 {
@@ -355,9 +363,12 @@ static int fp_setup(void)
 	SYS(fail, "ip -net " NS_R " link set lo up");
 	SYS(fail, "ip -net " NS_P " link set lo up");
 	SYS(fail, "ip netns exec " NS_R " sysctl -qw net.ipv4.ip_forward=1");
-	SYS(fail, "ip netns exec " NS_R " sysctl -qw net.ipv6.conf.all.forwarding=1");
-	SYS(fail, "ip link add veth_cr netns " NS_C " type veth peer name veth_rc netns " NS_R);
-	SYS(fail, "ip link add veth_ra netns " NS_R " type veth peer name veth_ar netns " NS_P);
+	SYS(fail, "ip netns exec " NS_R
+	    " sysctl -qw net.ipv6.conf.all.forwarding=1");
+	SYS(fail, "ip link add veth_cr netns " NS_C
+	    " type veth peer name veth_rc netns " NS_R);
+	SYS(fail, "ip link add veth_ra netns " NS_R
+	    " type veth peer name veth_ar netns " NS_P);
 	SYS(fail, "ip -net " NS_C " addr add 10.0.0.2/24 dev veth_cr");
 	SYS(fail, "ip -net " NS_C " addr add fd00:c::2/64 dev veth_cr nodad");
 	SYS(fail, "ip -net " NS_R " addr add 10.0.0.1/24 dev veth_rc");
@@ -582,7 +593,8 @@ static void test_fp_case(bool tc, bool encrypt, bool outer6, bool inner6)
 	    "ping -6 -c 5 -i 0.2 -W 2 -s 1000 " OVER_A6 " >/dev/null" :
 	    "ping -4 -c 5 -i 0.2 -W 2 -s 1000 " OVER_A " >/dev/null");
 	after = fp_counter(skel, counter);
-	ASSERT_EQ(after - before, FP_PINGS, encrypt ? "encrypted" : "decrypted");
+	ASSERT_EQ(after - before, FP_PINGS,
+		  encrypt ? "encrypted" : "decrypted");
 	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
 	if (encrypt)
 		ASSERT_EQ(skel->bss->pass_reason, 0, "pass reason");
@@ -706,19 +718,21 @@ static int fp_rekey_run(void)
 	FILE *ping;
 	int i, n = -1;
 
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s ping -4 -c 40 -i 0.1 -W 1 %s",
-		 NS_C, OVER_A);
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s ping -4 -c 40 -i 0.1 -W 1 %s", NS_C, OVER_A);
 	ping = popen(cmd, "r");
 	if (!ASSERT_OK_PTR(ping, "ping"))
 		return -1;
 	for (i = 0; i < 3; i++) {
 		usleep(1000 * 1000);
-		SYS_NOFAIL("ip netns exec " NS_P " wg set wg_a peer " PUB_B " remove");
 		SYS_NOFAIL("ip netns exec " NS_P " wg set wg_a peer " PUB_B
-			   " allowed-ips " FP_ALLOWED_R " endpoint 172.16.1.2:%d",
-			   FP_PORT_R);
+			   " remove");
+		SYS_NOFAIL("ip netns exec " NS_P " wg set wg_a peer " PUB_B
+			   " allowed-ips " FP_ALLOWED_R
+			   " endpoint 172.16.1.2:%d", FP_PORT_R);
 		/* A has something to send: it initiates the handshake */
-		SYS_NOFAIL("ip netns exec " NS_P " ping -c 1 -W 1 10.100.0.2 >/dev/null");
+		SYS_NOFAIL("ip netns exec " NS_P
+			   " ping -c 1 -W 1 10.100.0.2 >/dev/null");
 	}
 	while (fgets(cmd, sizeof(cmd), ping))
 		if (strstr(cmd, "received"))
@@ -778,7 +792,8 @@ static int capture_open(void)
 	close_netns(nstoken);
 	if (!ASSERT_GE(fd, 0, "packet socket"))
 		return -1;
-	if (!ASSERT_OK(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), "bind") ||
+	if (!ASSERT_OK(bind(fd, (struct sockaddr *)&sll, sizeof(sll)),
+		       "bind") ||
 	    !ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
 		       "SO_RCVTIMEO")) {
 		close(fd);
@@ -799,7 +814,8 @@ static int capture_data_msg(int fd, char *buf, int size)
 
 	while (recv(fd, buf, size, MSG_DONTWAIT) > 0)
 		;
-	SYS_NOFAIL("ip netns exec " NS_P " ping -c 1 -W 1 -s 200 10.0.0.2 >/dev/null");
+	SYS_NOFAIL("ip netns exec " NS_P
+		   " ping -c 1 -W 1 -s 200 10.0.0.2 >/dev/null");
 	for (i = 0; i < 100; i++) {
 		n = recv(fd, buf, size, 0);
 		if (n < 0)
@@ -860,12 +876,14 @@ static void test_fp_replay_to_stack(bool tc)
 		goto out;
 	n = capture_data_msg(fd, buf, sizeof(buf));
 	fp_stop(tc);
-	if (!ASSERT_GT(drop->bss->runs, 0, "control message dropped") || n < 0 ||
+	if (!ASSERT_GT(drop->bss->runs, 0, "control message dropped") ||
+	    n < 0 ||
 	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx0, &tx), "wg show R") ||
 	    replay(fd, buf, n) ||
 	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx), "wg show R"))
 		goto out;
-	ASSERT_EQ(rx1 - rx0, n - ETH_HLEN - 28, "control accepted by the stack");
+	ASSERT_EQ(rx1 - rx0, n - ETH_HLEN - 28,
+		  "control accepted by the stack");
 
 	/* the fast path decrypts it, the stack rejects it again */
 	if (fp_start(skel, tc, false, true))
@@ -992,10 +1010,12 @@ static void test_fastpath(void)
 		snprintf(name, sizeof(name), "%s_keepalive", mode[tc]);
 		if (test__start_subtest(name))
 			test_fp_keepalive(tc);
-		snprintf(name, sizeof(name), "%s_replay_fast_to_stack", mode[tc]);
+		snprintf(name, sizeof(name), "%s_replay_fast_to_stack",
+			 mode[tc]);
 		if (test__start_subtest(name))
 			test_fp_replay_to_stack(tc);
-		snprintf(name, sizeof(name), "%s_replay_stack_to_fast", mode[tc]);
+		snprintf(name, sizeof(name), "%s_replay_stack_to_fast",
+			 mode[tc]);
 		if (test__start_subtest(name))
 			test_fp_replay_to_fast(tc);
 		snprintf(name, sizeof(name), "%s_jumbo", mode[tc]);

@@ -19,33 +19,33 @@ struct wg_device {
 struct wg_peer {
 };
 
-extern struct wg_device *
+struct wg_device *
 bpf_xdp_wg_device_get_by_index(struct xdp_md *ctx, __u32 ifindex) __ksym;
-extern struct wg_device *
+struct wg_device *
 bpf_skb_wg_device_get_by_index(struct __sk_buff *ctx, __u32 ifindex) __ksym;
-extern struct wg_device *
+struct wg_device *
 bpf_xdp_wg_device_get_by_port(struct xdp_md *ctx, __u16 port) __ksym;
-extern struct wg_device *
+struct wg_device *
 bpf_skb_wg_device_get_by_port(struct __sk_buff *ctx, __u16 port) __ksym;
-extern void bpf_wg_device_put(struct wg_device *wg) __ksym;
+void bpf_wg_device_put(struct wg_device *wg) __ksym;
 
-extern struct wg_peer *
+struct wg_peer *
 bpf_wg_peer_allowedips_lookup(struct wg_device *wg, const void *addr,
 			      __u32 addr__sz) __ksym;
-extern struct wg_peer *
+struct wg_peer *
 bpf_wg_peer_hashtable_lookup(struct wg_device *wg, __le32 idx) __ksym;
-extern int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
-				     struct bpf_sock_tuple *tuple,
-				     __u32 tuple__szk) __ksym;
-extern void bpf_wg_peer_put(struct wg_peer *peer) __ksym;
+int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
+			      struct bpf_sock_tuple *tuple,
+			      __u32 tuple__szk) __ksym;
+void bpf_wg_peer_put(struct wg_peer *peer) __ksym;
 
-extern int bpf_xdp_wg_encrypt(struct xdp_md *ctx, __u32 offset, __u32 length,
-			      struct wg_peer *peer) __ksym;
-extern int bpf_skb_wg_encrypt(struct __sk_buff *ctx, __u32 offset,
-			      __u32 length, struct wg_peer *peer) __ksym;
-extern int bpf_xdp_wg_decrypt(struct xdp_md *ctx, __u32 offset, __u32 length,
-			      struct wg_peer *peer) __ksym;
-extern int bpf_skb_wg_decrypt(struct __sk_buff *ctx, __u32 offset,
-			      __u32 length, struct wg_peer *peer) __ksym;
+int bpf_xdp_wg_encrypt(struct xdp_md *ctx, __u32 offset, __u32 length,
+		       struct wg_peer *peer) __ksym;
+int bpf_skb_wg_encrypt(struct __sk_buff *ctx, __u32 offset, __u32 length,
+		       struct wg_peer *peer) __ksym;
+int bpf_xdp_wg_decrypt(struct xdp_md *ctx, __u32 offset, __u32 length,
+		       struct wg_peer *peer) __ksym;
+int bpf_skb_wg_decrypt(struct __sk_buff *ctx, __u32 offset, __u32 length,
+		       struct wg_peer *peer) __ksym;
 
 #endif /* __BPF_WG_KFUNCS_H */

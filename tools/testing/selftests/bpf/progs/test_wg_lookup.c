@@ -3,6 +3,7 @@
  * WireGuard data packets a real peer sends, and probes of edge cases run
  * with BPF_PROG_TEST_RUN in the devices' namespace (prog_tests/wg.c).
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -133,31 +134,44 @@ static void check_peers(struct wg_device *wg, __le32 idx)
 	}
 }
 
-#define WG_LOOKUP_BODY(prefix, ctx)					\
-	do {								\
-		struct wg_device *wg;					\
-		__le32 idx;						\
-									\
-		if (parse_data_message((void *)(long)ctx->data,	\
-				       (void *)(long)ctx->data_end,	\
-				       &idx))				\
-			break;						\
-		dev_by_index = found(prefix##_device_get_by_index(ctx,	\
-							wg_ifindex));	\
-		dev_other = found(prefix##_device_get_by_index(ctx,	\
-							other_ifindex)); \
-		dev_foreign = found(prefix##_device_get_by_index(ctx,	\
-							foreign_ifindex)); \
-		dev_foreign_port = found(prefix##_device_get_by_port(ctx, \
-							foreign_port));	\
-		wg = prefix##_device_get_by_port(ctx, wg_port);	\
-		if (!wg)						\
-			break;						\
-		dev_by_port = 1;					\
-		check_peers(wg, idx);					\
-		bpf_wg_device_put(wg);					\
-		runs++;							\
-	} while (0)
+static __always_inline struct wg_device *
+by_index(void *ctx, const bool xdp, __u32 ifindex)
+{
+	if (xdp)
+		return bpf_xdp_wg_device_get_by_index(ctx, ifindex);
+	return bpf_skb_wg_device_get_by_index(ctx, ifindex);
+}
+
+static __always_inline struct wg_device *
+by_port(void *ctx, const bool xdp, __u16 port)
+{
+	if (xdp)
+		return bpf_xdp_wg_device_get_by_port(ctx, port);
+	return bpf_skb_wg_device_get_by_port(ctx, port);
+}
+
+/* Returns whether the packet was a data message to wg_port */
+static __always_inline bool lookup(void *ctx, const bool xdp, void *data,
+				   void *data_end)
+{
+	struct wg_device *wg;
+	__le32 idx;
+
+	if (parse_data_message(data, data_end, &idx))
+		return false;
+	dev_by_index = found(by_index(ctx, xdp, wg_ifindex));
+	dev_other = found(by_index(ctx, xdp, other_ifindex));
+	dev_foreign = found(by_index(ctx, xdp, foreign_ifindex));
+	dev_foreign_port = found(by_port(ctx, xdp, foreign_port));
+	wg = by_port(ctx, xdp, wg_port);
+	if (!wg)
+		return false;
+	dev_by_port = 1;
+	check_peers(wg, idx);
+	bpf_wg_device_put(wg);
+	runs++;
+	return true;
+}
 
 static void probe_endpoints(struct wg_device *wg)
 {
@@ -168,7 +182,8 @@ static void probe_endpoints(struct wg_device *wg)
 	if (peer) {
 		ep6_family = bpf_wg_endpoint_tuple_get(peer, &tuple,
 						       sizeof(tuple));
-		__builtin_memcpy(ep6_daddr, tuple.ipv6.daddr, sizeof(ep6_daddr));
+		__builtin_memcpy(ep6_daddr, tuple.ipv6.daddr,
+				 sizeof(ep6_daddr));
 		ep6_dport = tuple.ipv6.dport;
 		ep6_sport = tuple.ipv6.sport;
 		/* room for an IPv4 tuple only */
@@ -185,52 +200,55 @@ static void probe_endpoints(struct wg_device *wg)
 	}
 }
 
-#define WG_PROBE_BODY(prefix, ctx)					\
-	do {								\
-		struct wg_device *wg;					\
-									\
-		probe_index0 = found(prefix##_device_get_by_index(ctx, 0)); \
-		probe_index_max = found(prefix##_device_get_by_index(ctx, \
-								~0U));	\
-		probe_port0 = found(prefix##_device_get_by_port(ctx, 0)); \
-		wg = prefix##_device_get_by_index(ctx, wg_ifindex);	\
-		if (!wg)						\
-			break;						\
-		probe_endpoints(wg);					\
-		bpf_wg_device_put(wg);					\
-		probe_runs++;						\
-	} while (0)
+static __always_inline void probe(void *ctx, const bool xdp)
+{
+	struct wg_device *wg;
+
+	probe_index0 = found(by_index(ctx, xdp, 0));
+	probe_index_max = found(by_index(ctx, xdp, ~0U));
+	probe_port0 = found(by_port(ctx, xdp, 0));
+	wg = by_index(ctx, xdp, wg_ifindex);
+	if (!wg)
+		return;
+	probe_endpoints(wg);
+	bpf_wg_device_put(wg);
+	probe_runs++;
+}
 
 SEC("xdp")
 int xdp_wg_probe(struct xdp_md *ctx)
 {
-	WG_PROBE_BODY(bpf_xdp_wg, ctx);
+	probe(ctx, true);
 	return XDP_PASS;
 }
 
 SEC("tc")
 int tc_wg_probe(struct __sk_buff *ctx)
 {
-	WG_PROBE_BODY(bpf_skb_wg, ctx);
+	probe(ctx, false);
 	return TC_ACT_OK;
 }
 
 SEC("xdp")
 int xdp_wg_lookup(struct xdp_md *ctx)
 {
-	int seen = runs;
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
 
-	WG_LOOKUP_BODY(bpf_xdp_wg, ctx);
-	return drop_data && runs != seen ? XDP_DROP : XDP_PASS;
+	if (lookup(ctx, true, data, data_end) && drop_data)
+		return XDP_DROP;
+	return XDP_PASS;
 }
 
 SEC("tc")
 int tc_wg_lookup(struct __sk_buff *ctx)
 {
-	int seen = runs;
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
 
-	WG_LOOKUP_BODY(bpf_skb_wg, ctx);
-	return drop_data && runs != seen ? TC_ACT_SHOT : TC_ACT_OK;
+	if (lookup(ctx, false, data, data_end) && drop_data)
+		return TC_ACT_SHOT;
+	return TC_ACT_OK;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -81,12 +81,13 @@ int pass_reason;
  * compiles to XDP-only and TC-only code.
  */
 
-/* Keep clang from spilling ctx + offset, which the verifier refuses */
-#define ctx_barrier(ctx) asm volatile("" : "+r"(ctx))
+/* barrier_var(ctx) keeps clang from spilling ctx + offset, which the
+ * verifier refuses.
+ */
 
 static __always_inline void *pkt_data(void *ctx, const bool xdp)
 {
-	ctx_barrier(ctx);
+	barrier_var(ctx);
 	if (xdp)
 		return (void *)(long)((struct xdp_md *)ctx)->data;
 	return (void *)(long)((struct __sk_buff *)ctx)->data;
@@ -94,7 +95,7 @@ static __always_inline void *pkt_data(void *ctx, const bool xdp)
 
 static __always_inline void *pkt_end(void *ctx, const bool xdp)
 {
-	ctx_barrier(ctx);
+	barrier_var(ctx);
 	if (xdp)
 		return (void *)(long)((struct xdp_md *)ctx)->data_end;
 	return (void *)(long)((struct __sk_buff *)ctx)->data_end;
@@ -102,7 +103,7 @@ static __always_inline void *pkt_end(void *ctx, const bool xdp)
 
 static __always_inline __u32 pkt_len(void *ctx, const bool xdp)
 {
-	ctx_barrier(ctx);
+	barrier_var(ctx);
 	if (xdp)
 		return bpf_xdp_get_buff_len(ctx);
 	return ((struct __sk_buff *)ctx)->len;
@@ -110,7 +111,7 @@ static __always_inline __u32 pkt_len(void *ctx, const bool xdp)
 
 static __always_inline __u32 pkt_ifindex(void *ctx, const bool xdp)
 {
-	ctx_barrier(ctx);
+	barrier_var(ctx);
 	if (xdp)
 		return ((struct xdp_md *)ctx)->ingress_ifindex;
 	return ((struct __sk_buff *)ctx)->ingress_ifindex;
@@ -327,6 +328,7 @@ static __always_inline int fib_lookup(void *ctx, const bool xdp, struct pkt *p,
 static __always_inline int udp_offset(struct pkt *p)
 {
 	struct ethhdr *eth = p->data;
+	struct ipv6hdr *ip6;
 
 	if (p->proto == ETH_P_IP) {
 		struct iphdr *iph = (void *)(eth + 1);
@@ -336,14 +338,11 @@ static __always_inline int udp_offset(struct pkt *p)
 		    (iph->frag_off & bpf_htons(0x3fff)))
 			return 0;
 		return sizeof(*eth) + iph->ihl * 4;
-	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		if ((void *)(ip6 + 1) > p->data_end ||
-		    ip6->nexthdr != IPPROTO_UDP)
-			return 0;
-		return sizeof(*eth) + sizeof(*ip6);
 	}
+	ip6 = (void *)(eth + 1);
+	if ((void *)(ip6 + 1) > p->data_end || ip6->nexthdr != IPPROTO_UDP)
+		return 0;
+	return sizeof(*eth) + sizeof(*ip6);
 }
 
 /* Forwarding decrements the inner TTL, as the stack does. */
@@ -441,6 +440,48 @@ static __always_inline int outer_route(void *ctx, const bool xdp, int family,
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 }
 
+static __always_inline void write_outer4(struct iphdr *iph, struct udphdr *uh,
+					 struct bpf_sock_tuple *tuple,
+					 struct bpf_fib_lookup *fib,
+					 __u8 inner_tos, __u32 msg_len)
+{
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = outer_ecn(inner_tos);
+	iph->tot_len = bpf_htons(sizeof(*iph) + sizeof(*uh) + msg_len);
+	iph->id = 0;
+	iph->frag_off = 0;
+	iph->ttl = OUTER_TTL;
+	iph->protocol = IPPROTO_UDP;
+	iph->check = 0;
+	iph->saddr = fib->ipv4_src;
+	iph->daddr = tuple->ipv4.daddr;
+	iph->check = ip4_csum(iph);
+	uh->source = tuple->ipv4.sport;
+	uh->dest = tuple->ipv4.dport;
+	uh->len = bpf_htons(sizeof(*uh) + msg_len);
+	uh->check = 0;	/* optional for IPv4 */
+}
+
+static __always_inline int write_outer6(struct ipv6hdr *ip6, struct udphdr *uh,
+					void *data_end,
+					struct bpf_sock_tuple *tuple,
+					struct bpf_fib_lookup *fib,
+					__u8 inner_tos, __u32 msg_len)
+{
+	*(__be32 *)ip6 = bpf_htonl(0x60000000 | (outer_ecn(inner_tos) << 20));
+	ip6->payload_len = bpf_htons(sizeof(*uh) + msg_len);
+	ip6->nexthdr = IPPROTO_UDP;
+	ip6->hop_limit = OUTER_TTL;
+	__builtin_memcpy(&ip6->saddr, fib->ipv6_src, 16);
+	__builtin_memcpy(&ip6->daddr, tuple->ipv6.daddr, 16);
+	uh->source = tuple->ipv6.sport;
+	uh->dest = tuple->ipv6.dport;
+	uh->len = ip6->payload_len;
+	uh->check = 0;
+	return udp6_csum(ip6, uh, data_end, sizeof(*uh) + msg_len);
+}
+
 /* Write Ethernet, outer IP and UDP headers in front of a data message of
  * @msg_len bytes.
  */
@@ -451,56 +492,28 @@ static __always_inline int write_outer(void *ctx, const bool xdp, int family,
 {
 	void *data_end = pkt_end(ctx, xdp);
 	struct ethhdr *eth = pkt_data(ctx, xdp);
-	struct udphdr *uh;
+	struct ipv6hdr *ip6;
+	struct iphdr *iph;
 
 	if ((void *)(eth + 1) > data_end)
 		return -1;
 	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
 	if (family == AF_INET) {
-		struct iphdr *iph = (void *)(eth + 1);
-
-		uh = (void *)(iph + 1);
-		if ((void *)(uh + 1) > data_end)
+		iph = (void *)(eth + 1);
+		if ((void *)(iph + 1) + sizeof(struct udphdr) > data_end)
 			return -1;
 		eth->h_proto = bpf_htons(ETH_P_IP);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = outer_ecn(inner_tos);
-		iph->tot_len = bpf_htons(sizeof(*iph) + sizeof(*uh) + msg_len);
-		iph->id = 0;
-		iph->frag_off = 0;
-		iph->ttl = OUTER_TTL;
-		iph->protocol = IPPROTO_UDP;
-		iph->check = 0;
-		iph->saddr = fib->ipv4_src;
-		iph->daddr = tuple->ipv4.daddr;
-		iph->check = ip4_csum(iph);
-		uh->source = tuple->ipv4.sport;
-		uh->dest = tuple->ipv4.dport;
-		uh->len = bpf_htons(sizeof(*uh) + msg_len);
-		uh->check = 0;	/* optional for IPv4 */
+		write_outer4(iph, (void *)(iph + 1), tuple, fib, inner_tos,
+			     msg_len);
 		return 0;
-	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		uh = (void *)(ip6 + 1);
-		if ((void *)(uh + 1) > data_end)
-			return -1;
-		eth->h_proto = bpf_htons(ETH_P_IPV6);
-		*(__be32 *)ip6 = bpf_htonl(0x60000000 |
-					   (outer_ecn(inner_tos) << 20));
-		ip6->payload_len = bpf_htons(sizeof(*uh) + msg_len);
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = OUTER_TTL;
-		__builtin_memcpy(&ip6->saddr, fib->ipv6_src, 16);
-		__builtin_memcpy(&ip6->daddr, tuple->ipv6.daddr, 16);
-		uh->source = tuple->ipv6.sport;
-		uh->dest = tuple->ipv6.dport;
-		uh->len = ip6->payload_len;
-		uh->check = 0;
-		return udp6_csum(ip6, uh, data_end, sizeof(*uh) + msg_len);
 	}
+	ip6 = (void *)(eth + 1);
+	if ((void *)(ip6 + 1) + sizeof(struct udphdr) > data_end)
+		return -1;
+	eth->h_proto = bpf_htons(ETH_P_IPV6);
+	return write_outer6(ip6, (void *)(ip6 + 1), data_end, tuple, fib,
+			    inner_tos, msg_len);
 }
 
 /* Encrypt the packet for @peer and put outer headers in front of it.
@@ -526,7 +539,7 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 		return pass(xdp, WG_FP_PASS_NO_ROUTE);	/* e.g. no neighbour */
 	old_len = pkt_len(ctx, xdp);
 	if (inner_len > mtu || inner_len + ETH_HLEN > old_len)
-		return pass(xdp, WG_FP_PASS_SIZE);	/* the stack fragments */
+		return pass(xdp, WG_FP_PASS_SIZE);	/* for the stack */
 	/* TC: linear and private. XDP: fragments are fine, but the outer
 	 * IPv6 UDP checksum is computed over linear data only
 	 */
