@@ -2,7 +2,8 @@
 # WireGuard BPF kfuncs: pipeline entry points. Each target does its own
 # set-up (apt packages when root). See README.md.
 
-.PHONY: all test demo patches check-patches kernel selftests vm clean-cache
+.PHONY: all test demo bench check bisect patches check-patches kernel \
+	selftests vm
 
 all: test
 
@@ -13,6 +14,20 @@ test:
 # The main job: boot the patched kernel and show the kfuncs at work.
 demo:
 	scripts/demo.sh
+
+# Fast path against the stack: ratios from one VM run.
+bench:
+	scripts/bench.sh
+
+# Static checks of the series: checkpatch, kernel-doc, documentation.
+check:
+	scripts/setup-host.sh
+	scripts/get-kernel.sh
+	scripts/check-series.sh
+
+# Build drivers/net/wireguard/ after every patch: =y, =m, BPF=n, W=1, C=1.
+bisect: kernel
+	scripts/bisect-build.sh
 
 # Regenerate patches/ from the sources; check that it is current.
 patches:

@@ -33,6 +33,7 @@ check_config() {
 			sym=${line%%=*}
 			want=${line#*=}
 			got=$(sed -n "s/^$sym=//p" "$WG_BUILD/.config")
+			[ "$want" = n ] && [ -z "$got" ] && got=n
 			if [ "$got" != "$want" ]; then
 				echo "  $sym: wanted $want, got ${got:-unset}" >&2
 				bad=1

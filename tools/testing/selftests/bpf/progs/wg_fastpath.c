@@ -749,6 +749,28 @@ int tc_wg(struct __sk_buff *ctx)
 	return wg_fastpath(ctx, false);
 }
 
+/* Plain IP forwarding, no WireGuard: the baseline of make bench */
+SEC("xdp.frags")
+int xdp_fwd(struct xdp_md *ctx)
+{
+	struct bpf_fib_lookup fib;
+	struct ethhdr *eth;
+	struct pkt p = {};
+
+	p.data = pkt_data(ctx, true);
+	p.data_end = pkt_end(ctx, true);
+	if (parse_ip(&p) ||
+	    fib_lookup(ctx, true, &p, &fib, 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    dec_ttl(&p))
+		return XDP_PASS;
+	eth = p.data;
+	if ((void *)(eth + 1) > p.data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
 /* For the peer of a veth that XDP_REDIRECTs into it */
 SEC("xdp.frags")
 int xdp_pass(struct xdp_md *ctx)

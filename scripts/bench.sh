@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: build the patched kernel (WireGuard =m) and the BPF
+# objects, run scripts/guest-bench.sh in one VM, and report: a table, a
+# JSON file and an SVG plot in $WG_CACHE/bench/, and as the last line
+# the ratios of the fast paths to the stack measured in that one run.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+OUT=$WG_CACHE/bench
+
+build() {
+	"$WG_TOP/scripts/setup-host.sh"
+	"$WG_TOP/scripts/get-kernel.sh"
+	"$WG_TOP/scripts/apply-series.sh"
+	WG_VARIANT=m "$WG_TOP/scripts/configure.sh"
+	stage "building the kernel and the BPF objects (logs in $WG_CACHE/logs)"
+	mkdir -p "$WG_CACHE/logs"
+	WG_VARIANT=m "$WG_TOP/scripts/build-kernel.sh" \
+		>"$WG_CACHE/logs/bench-build.log" 2>&1 ||
+		{ tail -n 30 "$WG_CACHE/logs/bench-build.log"; die "kernel build failed"; }
+	WG_VARIANT=m "$WG_TOP/scripts/build-selftests.sh" \
+		>"$WG_CACHE/logs/bench-selftests.log" 2>&1 ||
+		{ tail -n 30 "$WG_CACHE/logs/bench-selftests.log"; die "selftests build failed"; }
+}
+
+report() {
+	python3 - "$OUT" <<'PY'
+import json, os, re, sys
+
+out = sys.argv[1]
+raw = open(os.path.join(out, "guest.log")).read()
+accel = "KVM" if re.search(r"booting \S+ \(kvm,", raw) else "QEMU TCG (emulated CPU)"
+res, crypto = {}, {}
+for line in raw.splitlines():
+    f = line.split()
+    if len(f) == 6 and f[0] == "BENCH":
+        res.setdefault(f[1], {})[f[2]] = {
+            "pps": float(f[3]), "gbps": float(f[4]), "us_per_pkt": float(f[5])}
+    elif len(f) == 4 and f[0] == "CRYPTO":
+        crypto[f[1]] = {"encrypt_ns": float(f[2]), "lookups_ns": float(f[3]),
+                        "crypto_ns": float(f[2]) - float(f[3])}
+modes = ["stack", "xdp", "tc", "plain", "plain-xdp"]
+if not all(m in res and len(res[m]) == 3 for m in modes) or len(crypto) != 2:
+    sys.exit("incomplete benchmark output")
+
+def ratio(a, b):
+    return a / b if b else 0.0
+
+r = {
+    "xdp/stack pps64": ratio(res["xdp"]["udp64"]["pps"], res["stack"]["udp64"]["pps"]),
+    "xdp/stack gbps1400": ratio(res["xdp"]["udp1400"]["gbps"], res["stack"]["udp1400"]["gbps"]),
+    "tc/stack pps64": ratio(res["tc"]["udp64"]["pps"], res["stack"]["udp64"]["pps"]),
+    "xdp/stack tcp": ratio(res["xdp"]["tcp"]["gbps"], res["stack"]["tcp"]["gbps"]),
+}
+# each packet is encrypted by one router and decrypted by the other
+limit = res["plain-xdp"]["udp64"]["us_per_pkt"] + 2 * crypto["64"]["crypto_ns"] / 1000
+r["xdp cpu/pkt vs plain-xdp + 2 crypto (64B)"] = ratio(res["xdp"]["udp64"]["us_per_pkt"], limit)
+json.dump({"accel": accel, "results": res, "crypto": crypto, "ratios": r},
+          open(os.path.join(out, "bench.json"), "w"), indent=1)
+
+rows = ["| mode | 64 B UDP kpps | 1400 B UDP Gbit/s | TCP Gbit/s | CPU us/pkt (64 B) |",
+        "|---|---:|---:|---:|---:|"]
+for m in modes:
+    x = res[m]
+    rows.append("| %s | %.1f | %.3f | %.3f | %.2f |" % (
+        m, x["udp64"]["pps"] / 1e3, x["udp1400"]["gbps"], x["tcp"]["gbps"],
+        x["udp64"]["us_per_pkt"]))
+rows.append("")
+rows.append("encrypt kfunc alone (BPF_PROG_TEST_RUN): 64 B %.0f ns, 1400 B %.0f ns"
+            " (lookups %.0f ns included)" % (crypto["64"]["encrypt_ns"],
+            crypto["1400"]["encrypt_ns"], crypto["64"]["lookups_ns"]))
+rows.append("machine: %s, 2 vCPUs; one run, compare ratios" % accel)
+table = "\n".join(rows)
+open(os.path.join(out, "bench.md"), "w").write(table + "\n")
+
+# plot: one panel per load, a bar per mode, relative to the stack
+loads = [("udp64", "pps", "64 B UDP, packets/s"),
+         ("udp1400", "gbps", "1400 B UDP, Gbit/s"),
+         ("tcp", "gbps", "TCP stream, Gbit/s")]
+colors = {"stack": "#888", "xdp": "#2a7", "tc": "#27a", "plain": "#ccc", "plain-xdp": "#a72"}
+w, h, pw = 900, 320, 280
+svg = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (w, h),
+       '<rect width="100%" height="100%" fill="white"/>',
+       '<text x="10" y="18" font-size="14">WireGuard fast path vs stack (%s; relative to stack = 1)</text>' % accel]
+for i, (load, key, title) in enumerate(loads):
+    x0 = 20 + i * (pw + 20)
+    base = res["stack"][load][key] or 1
+    vals = [res[m][load][key] / base for m in modes]
+    top = max(vals + [1]) * 1.15
+    svg.append('<text x="%d" y="45">%s</text>' % (x0, title))
+    for j, (m, v) in enumerate(zip(modes, vals)):
+        bh = (h - 110) * v / top
+        bx = x0 + 10 + j * 52
+        svg.append('<rect x="%d" y="%.1f" width="40" height="%.1f" fill="%s"/>' % (bx, h - 50 - bh, bh, colors[m]))
+        svg.append('<text x="%d" y="%.1f">%.2f</text>' % (bx + 4, h - 55 - bh, v))
+        svg.append('<text x="%d" y="%d" font-size="10">%s</text>' % (bx, h - 35, m))
+svg.append("</svg>")
+open(os.path.join(out, "bench.svg"), "w").write("\n".join(svg) + "\n")
+
+print(table)
+print()
+for k, v in r.items():
+    print("  %-45s %.2f" % (k, v))
+print("results: %s/bench.{json,md,svg}" % out)
+print("ratio xdp/stack: pps64=%.2f gbps1400=%.2f; tc/stack: pps64=%.2f" % (
+    r["xdp/stack pps64"], r["xdp/stack gbps1400"], r["tc/stack pps64"]))
+PY
+}
+
+main() {
+	build
+	mkdir -p "$OUT"
+	stage "running the benchmark in the VM (log: $OUT/guest.log)"
+	WG_VARIANT=m "$WG_TOP/scripts/vmtest.sh" --timeout 1800 -- \
+		"$WG_TOP/scripts/guest-bench.sh" "$WG_SELFTESTS" \
+		2>&1 | tr -d '\r' >"$OUT/guest.log" ||
+		{ tail -n 40 "$OUT/guest.log"; die "benchmark run failed"; }
+	report
+}
+
+main "$@"

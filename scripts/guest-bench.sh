@@ -1,0 +1,220 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the scripts/vmtest.sh guest for make bench:
+#
+#   client --- router A ===(WireGuard over veth)=== router B --- server
+#
+# Modes: the routers' WireGuard traffic through the stack, through the
+# XDP fast path, through the TC fast path; and, without WireGuard, plain
+# forwarding by the stack and by XDP. Loads: 64-byte UDP (pktgen, packets
+# per second), 1400-byte UDP (pktgen, Gbit/s), one TCP stream (iperf3).
+# Delivered traffic is counted at the server; CPU time is that of the
+# whole guest per delivered packet. Then the encrypt kfunc alone, run
+# with BPF_PROG_TEST_RUN at both sizes. Prints "BENCH mode load pps gbps
+# us_per_pkt" and "CRYPTO size ns" lines for scripts/bench.sh.
+#
+#   guest-bench.sh SELFTESTS_DIR
+set -eu
+
+ST=$1
+OBJ=$ST/wg_fastpath.bpf.o
+BENCH_OBJ=$ST/wg_bench.bpf.o
+BPFTOOL=$ST/tools/sbin/bpftool
+KEYS=/tmp/bench-keys
+SECS=${WG_BENCH_SECS:-4}
+
+say() { printf '== %s\n' "$*" >&2; }
+ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+
+link() {	# link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2
+	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$4" addr add "$6" dev "$5"
+	ip -n "$1" link set "$2" up
+	ip -n "$4" link set "$5" up
+}
+
+wg_dev() {	# wg_dev NS KEYFILE ADDR PEERKEY ALLOWED ENDPOINT
+	ip -n "$1" link add wg0 type wireguard
+	ns "$1" wg set wg0 private-key "$2" listen-port 51820 \
+		peer "$4" allowed-ips "$5" endpoint "$6"
+	ip -n "$1" addr add "$3" dev wg0
+	ip -n "$1" link set wg0 up
+}
+
+setup() {
+	local n
+
+	for n in client ra rb server; do
+		ip netns add "$n"
+		ip -n "$n" link set lo up
+	done
+	mkdir -p -m 700 "$KEYS"
+	(umask 077; wg genkey >"$KEYS/a"; wg genkey >"$KEYS/b")
+	link client eth0 10.1.0.2/24 ra lan 10.1.0.1/24
+	link ra wan 172.16.0.1/24 rb wan 172.16.0.2/24
+	link rb lan 10.2.0.1/24 server eth0 10.2.0.2/24
+	for n in ra rb; do
+		ns "$n" sysctl -qw net.ipv4.ip_forward=1
+	done
+	# finished checksums from the end hosts (see guest-demo.sh), and no
+	# ICMP errors from the server for the pktgen traffic
+	ns client ethtool -K eth0 tx off >/dev/null
+	ns server ethtool -K eth0 tx off >/dev/null
+	ns server sysctl -qw net.ipv4.icmp_msgs_per_sec=0
+	ns server sysctl -qw net.ipv4.icmp_msgs_burst=0
+	ip -n client route add default via 10.1.0.1
+	ip -n server route add default via 10.2.0.1
+	wg_dev ra "$KEYS/a" 10.99.0.1/24 "$(wg pubkey <"$KEYS/b")" \
+		10.99.0.2/32,10.2.0.0/24 172.16.0.2:51820
+	wg_dev rb "$KEYS/b" 10.99.0.2/24 "$(wg pubkey <"$KEYS/a")" \
+		10.99.0.1/32,10.1.0.0/24 172.16.0.1:51820
+	ip -n ra route add 10.2.0.0/24 dev wg0
+	ip -n rb route add 10.1.0.0/24 dev wg0
+	ns client ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null
+}
+
+detach() {
+	local r d
+
+	for r in ra rb; do
+		for d in lan wan; do
+			ip -n $r link set dev $d xdp off
+			tc -n $r qdisc del dev $d clsact 2>/dev/null || true
+		done
+	done
+	ip -n client link set dev eth0 xdp off
+	ip -n server link set dev eth0 xdp off
+}
+
+attach() {	# attach xdp|tc|xdp-fwd
+	local r d
+
+	for r in ra rb; do
+		for d in lan wan; do
+			case $1 in
+			xdp) ip -n $r link set dev $d xdp obj "$OBJ" program xdp_wg ;;
+			xdp-fwd) ip -n $r link set dev $d xdp obj "$OBJ" program xdp_fwd ;;
+			tc)
+				tc -n $r qdisc add dev $d clsact
+				tc -n $r filter add dev $d ingress bpf da \
+					obj "$OBJ" sec tc
+				;;
+			esac
+		done
+	done
+	case $1 in
+	xdp|xdp-fwd)
+		ip -n client link set dev eth0 xdp obj "$OBJ" program xdp_pass
+		ip -n server link set dev eth0 xdp obj "$OBJ" program xdp_pass
+		;;
+	esac
+}
+
+busy() {	# jiffies the guest's CPUs were busy so far
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+srv_stat() {
+	ns server cat "/sys/class/net/eth0/statistics/$1"
+}
+
+# pktgen from the client: UDP frames of $1 bytes to the server for SECS
+pktgen() {
+	local size=$1 mac p0 b0 c0 p1 b1 c1
+
+	modprobe pktgen
+	mac=$(ip -n ra -br link show lan | awk '{ print $3 }')
+	ns client sh -c "
+		echo rem_device_all >/proc/net/pktgen/kpktgend_0
+		echo add_device eth0 >/proc/net/pktgen/kpktgend_0
+		for c in 'count 0' 'clone_skb 0' 'pkt_size $size' 'delay 0' \
+			 'dst 10.2.0.2' 'dst_mac $mac' 'udp_dst_min 9' \
+			 'udp_dst_max 9'; do
+			echo \$c >/proc/net/pktgen/eth0
+		done"
+	p0=$(srv_stat rx_packets); b0=$(srv_stat rx_bytes); c0=$(busy)
+	ns client sh -c 'echo start >/proc/net/pktgen/pgctrl' &
+	sleep "$SECS"
+	ns client sh -c 'echo stop >/proc/net/pktgen/pgctrl'
+	wait
+	p1=$(srv_stat rx_packets); b1=$(srv_stat rx_bytes); c1=$(busy)
+	awk -v p=$((p1 - p0)) -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v s="$SECS" \
+		'BEGIN { printf "%.0f %.4f %.2f\n", p / s, b * 8 / s / 1e9,
+			 p ? c * 10000 / p : 0 }'
+}
+
+tcp() {
+	local out c0 c1 p0 p1
+
+	ns server iperf3 -s -1 >/dev/null 2>&1 &
+	sleep 1
+	p0=$(srv_stat rx_packets); c0=$(busy)
+	out=$(ns client iperf3 -c 10.2.0.2 -t "$SECS" -J 2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(r["end"]["sum_received"]["bits_per_second"] / 1e9)' || echo 0)
+	p1=$(srv_stat rx_packets); c1=$(busy)
+	wait
+	awk -v g="$out" -v p=$((p1 - p0)) -v c=$((c1 - c0)) -v s="$SECS" \
+		'BEGIN { printf "%.0f %.4f %.2f\n", p / s, g,
+			 p ? c * 10000 / p : 0 }'
+}
+
+run_mode() {
+	local mode=$1
+
+	say "mode $mode"
+	echo "BENCH $mode udp64 $(pktgen 64)"
+	echo "BENCH $mode udp1400 $(pktgen 1400)"
+	echo "BENCH $mode tcp $(tcp)"
+}
+
+crypto() {	# the encrypt kfunc alone, on router A's session with B
+	local ifindex size pkt base full
+
+	rm -rf /sys/fs/bpf/wg_bench
+	"$BPFTOOL" prog load "$BENCH_OBJ" /sys/fs/bpf/wg_bench type xdp
+	ifindex=$(ip -n ra -o link show wg0 | cut -d: -f1)
+	for size in 64 1400; do
+		pkt=/tmp/bench-$size
+		for enc in 0 1; do
+			python3 - "$ifindex" "$size" "$enc" >"$pkt.$enc" <<'PY'
+import socket, struct, sys
+ifindex, size, enc = map(int, sys.argv[1:])
+sys.stdout.buffer.write(struct.pack("<I", ifindex) +
+			socket.inet_aton("10.2.0.2") +
+			struct.pack("<II", enc, 0) + bytes(16 + size + 16))
+PY
+		done
+		base=$(ns ra "$BPFTOOL" prog run pinned /sys/fs/bpf/wg_bench \
+			data_in "$pkt.0" repeat 20000 | sed -n 's/.*duration (average): \([0-9]*\)ns.*/\1/p')
+		full=$(ns ra "$BPFTOOL" prog run pinned /sys/fs/bpf/wg_bench \
+			data_in "$pkt.1" repeat 20000 | sed -n 's/.*duration (average): \([0-9]*\)ns.*/\1/p')
+		echo "CRYPTO $size ${full:-0} ${base:-0}"
+	done
+	rm -f /sys/fs/bpf/wg_bench
+}
+
+main() {
+	setup
+	run_mode stack
+	attach xdp
+	run_mode xdp
+	detach
+	attach tc
+	run_mode tc
+	detach
+	crypto
+	# without WireGuard: the routers forward between the veths
+	ip -n ra route replace 10.2.0.0/24 via 172.16.0.2
+	ip -n rb route replace 10.1.0.0/24 via 172.16.0.1
+	run_mode plain
+	attach xdp-fwd
+	run_mode plain-xdp
+	detach
+	say "fast-path counters of the last attach and wg show on router A"
+	ns ra wg show wg0 >&2
+}
+
+main "$@"
