@@ -34,6 +34,8 @@ main() {
 	stage "applying patches/ to $WG_TREE with git am"
 	tgit am --abort >/dev/null 2>&1 || true
 	tgit checkout -q -f -B "$WG_BRANCH" "$WG_BASE_TAG"
+	# files left behind by hand (build outputs are ignored, and stay)
+	tgit clean -q -fd
 	# shellcheck disable=SC2046
 	tgit am -q --empty=drop $(ls "$WG_TOP"/patches/*.patch) ||
 		die "the series does not apply to $WG_TREE"

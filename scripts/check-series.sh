@@ -82,16 +82,19 @@ check_kernel_doc() {
 # reStructuredText in its place, as Sphinx would, give the C domain's
 # directive and roles plain stand-ins, and fail on any warning.
 check_rst() {
-	local rst=Documentation/networking/wireguard-bpf.rst tmp ids
+	local rst=Documentation/networking/wireguard-bpf.rst tmp
 
 	tmp=$(mktemp -d)
-	ids=$(sed -n '/^\.\. kernel-doc::/,$p' "$WG_TOP/$rst" |
-		sed -e '1d' -e 's/:identifiers://' | tr -s ' \n' ' ')
 	sed '/^\.\. kernel-doc::/,$d' "$WG_TOP/$rst" >"$tmp/page.rst"
-	# shellcheck disable=SC2046,SC2086
-	(cd "$WG_TOP" && perl "$WG_TREE/scripts/kernel-doc" -rst \
-		$(printf -- '-function %s ' $ids) drivers/net/wireguard/bpf.c) \
-		>>"$tmp/page.rst"
+	# each ".. kernel-doc:: FILE" with its ":identifiers:" lines
+	awk '/^\.\. kernel-doc::/ { if (f) print f ids; f = $3; ids = "" ; next }
+	     f && /^ / { sub(":identifiers:", ""); ids = ids " " $0 }
+	     END { if (f) print f ids }' "$WG_TOP/$rst" |
+	while read -r file ids; do
+		# shellcheck disable=SC2046,SC2086
+		(cd "$WG_TOP" && perl "$WG_TREE/scripts/kernel-doc" -rst \
+			$(printf -- '-function %s ' $ids) "$file")
+	done >>"$tmp/page.rst"
 	if python3 - "$tmp/page.rst" >"$tmp/err" 2>&1 <<'PY' &&
 import sys
 import docutils.core

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Stage 3: regenerate patches/ from the repo's sources. Each series/NN-*/
 # directory is one commit on the base tree: its hunks.diff (hunks into
-# existing kernel files) plus the new files listed in its "files". The
+# existing kernel files, or into files an earlier patch added) plus the
+# new files listed in its "files", as the repo has them less the later
+# patches' hunks. The
 # series is written in its net-next form; patches/v6.12/ holds the
 # generated backport delta for kernels that still have KF_TRUSTED_ARGS.
 #
@@ -21,6 +23,47 @@ rgit() {
 		-c core.hooksPath=/dev/null -c core.abbrev=12 "$@"
 }
 
+# The series' own files (those the patches add), as the repo has them.
+own_files() {
+	cat "$SERIES"/*/files 2>/dev/null | sed '/^$/d'
+}
+
+# The parts of a hunks.diff that change the series' own files.
+own_hunks() {
+	python3 - "$1" $(own_files) <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+own = set(sys.argv[2:])
+for part in re.split(r"(?m)^(?=diff --git )", text):
+    m = re.match(r"diff --git a/(\S+) ", part)
+    if m and m.group(1) in own:
+        sys.stdout.write(part)
+PY
+}
+
+# A file a patch adds may be changed by later patches' hunks: the version
+# it adds is the repo's, less those hunks. Walk the series backwards from
+# the repo's files and keep, per patch, the state of the own files after
+# it in $SNAP/<patch>/.
+snapshot_own_files() {
+	local cur=$SNAP/cur d f hunks
+
+	for f in $(own_files); do
+		[ -f "$WG_TOP/$f" ] || die "$f is listed but missing"
+		mkdir -p "$cur/$(dirname "$f")"
+		cp "$WG_TOP/$f" "$cur/$f"
+	done
+	for d in $(ls -d "$SERIES"/[0-9]*/ | sort -r); do
+		d=${d%/}
+		cp -r "$cur" "$SNAP/${d##*/}"
+		[ -f "$d/hunks.diff" ] || continue
+		hunks=$(own_hunks "$d/hunks.diff")
+		[ -n "$hunks" ] || continue
+		echo "$hunks" | (cd "$cur" && git apply -R) ||
+			die "${d##*/}/hunks.diff does not undo on the sources"
+	done
+}
+
 commit_patch() {
 	local dir=$1 f
 
@@ -31,13 +74,22 @@ commit_patch() {
 	if [ -f "$dir/files" ]; then
 		while read -r f; do
 			[ -n "$f" ] || continue
-			[ -f "$WG_TOP/$f" ] || die "${dir##*/}/files: $f missing"
 			mkdir -p "$REGEN/$(dirname "$f")"
-			cp "$WG_TOP/$f" "$REGEN/$f"
+			cp "$SNAP/${dir##*/}/$f" "$REGEN/$f"
 			rgit add "$f"
 		done <"$dir/files"
 	fi
 	rgit commit -q -F "$dir/message"
+}
+
+# After the last patch, the series' files are the repo's.
+check_result() {
+	local f
+
+	for f in $(own_files); do
+		cmp -s "$WG_TOP/$f" "$REGEN/$f" ||
+			die "$f: the series does not end with the repo's version"
+	done
 }
 
 # Every source file the repo carries must belong to one patch.
@@ -99,10 +151,12 @@ generate() {
 	rgit fetch -q "$WG_TREE" "refs/tags/$WG_BASE_TAG:refs/tags/$WG_BASE_TAG"
 	rgit checkout -q -f --detach "$WG_BASE_TAG"
 	rgit clean -q -fdx
+	snapshot_own_files
 	for d in "$SERIES"/[0-9]*/; do
 		commit_patch "${d%/}"
 		n=$((n + 1))
 	done
+	check_result
 	rgit tag -f wg-bpf-series >/dev/null
 	rgit format-patch -q --no-signature --zero-commit --cover-letter \
 		--subject-prefix="PATCH net-next" -o "$out" \
@@ -125,7 +179,8 @@ main() {
 	GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
 	check_files_listed
 	out=$(mktemp -d)
-	trap 'rm -rf "$out"' EXIT
+	SNAP=$(mktemp -d)
+	trap 'rm -rf "$out" "$SNAP"' EXIT
 	generate "$out"
 	if [ "${1:-}" = --check ]; then
 		if ! diff -r "$out" "$WG_TOP/patches" >/dev/null 2>&1; then

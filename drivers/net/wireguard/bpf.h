@@ -21,7 +21,7 @@ struct xdp_md;
 #if IS_ENABLED(CONFIG_WIREGUARD_BPF)
 int wg_bpf_init(void);
 
-/* The kfuncs of bpf.c, which BPF programs find by BTF */
+/* The kfuncs, which BPF programs find by BTF: bpf.c */
 struct wg_device *bpf_xdp_wg_device_get_by_index(struct xdp_md *ctx,
 						 u32 ifindex);
 struct wg_device *bpf_skb_wg_device_get_by_index(struct __sk_buff *ctx,
@@ -36,6 +36,9 @@ struct wg_peer *bpf_wg_peer_hashtable_lookup(struct wg_device *wg,
 					     __le32 idx);
 int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
 			      struct bpf_sock_tuple *tuple, u32 tuple__szk);
+void bpf_wg_peer_put(struct wg_peer *peer);
+
+/* bpf_packet.c */
 int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
 		       struct wg_peer *peer);
 int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset, u32 length,
@@ -44,7 +47,6 @@ int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
 		       struct wg_peer *peer);
 int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset, u32 length,
 		       struct wg_peer *peer);
-void bpf_wg_peer_put(struct wg_peer *peer);
 #else
 static inline int wg_bpf_init(void)
 {
@@ -52,7 +54,7 @@ static inline int wg_bpf_init(void)
 }
 #endif
 
-/* bpf_crypt.c, for the kfuncs of bpf.c */
+/* bpf_crypt.c, for the kfuncs of bpf_packet.c */
 u32 wg_bpf_padded_len(u32 len, u32 mtu);
 int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		   struct scatterlist *sg, u32 plain_len);
