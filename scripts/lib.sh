@@ -21,9 +21,11 @@ WG_TREE=${WG_TREE:-$WG_CACHE/$WG_TREE_NAME/src}
 WG_JOBS=${WG_JOBS:-$(nproc)}
 WG_CLANG=${WG_CLANG:-clang-19}
 WG_LLVM_SUFFIX=${WG_LLVM_SUFFIX:--19}
-# Build variants: "m" (WireGuard as a module, the default) and "y".
+# Build variants: "m" (WireGuard as a module, the default) and "y". They
+# share one build directory: switching rebuilds only what depends on the
+# options that differ (WireGuard and its crypto), not the whole kernel.
 WG_VARIANT=${WG_VARIANT:-m}
-WG_BUILD=${WG_BUILD:-$WG_CACHE/$WG_TREE_NAME/build-$WG_VARIANT}
+WG_BUILD=${WG_BUILD:-$WG_CACHE/$WG_TREE_NAME/build}
 # test_progs builds in the (cached) tree, as BPF CI does: its Makefile
 # does not rebuild reliably with OUTPUT elsewhere.
 WG_SELFTESTS=$WG_TREE/tools/testing/selftests/bpf

@@ -527,6 +527,23 @@ static int fp_read_u64s(const char *cmd, __u64 *a, __u64 *b)
 	return n == (b ? 2 : 1) ? 0 : -1;
 }
 
+/* Whether @bytes are @data bytes and at most a few keepalives (32 bytes)
+ * and handshake messages (148 and 92 bytes), which timers may send.
+ */
+static bool only_control(__u64 bytes, __u64 data)
+{
+	int k, i, r;
+
+	if (bytes < data)
+		return false;
+	for (k = 0; k < 4; k++)
+		for (i = 0; i < 3; i++)
+			for (r = 0; r < 3; r++)
+				if (bytes - data == k * 32 + i * 148 + r * 92)
+					return true;
+	return false;
+}
+
 /* wg show's transfer counters of the only peer of @dev */
 static int wg_transfer(const char *ns, const char *dev, __u64 *rx, __u64 *tx)
 {
@@ -610,7 +627,7 @@ out:
  */
 static void test_fp_counters(bool tc)
 {
-	__u64 rx0, tx0, rx1, tx1, arx0, atx0, arx1, atx1, txp0, rxp0;
+	__u64 rx0, tx0, rx1, tx1, arx0, atx0, arx1, atx1, txp0, rxp0, n;
 	struct wg_fastpath *skel;
 
 	skel = wg_fastpath__open_and_load();
@@ -631,14 +648,21 @@ static void test_fp_counters(bool tc)
 		goto out;
 	ASSERT_EQ(fp_counter(skel, FP_ENCRYPTED), FP_PINGS, "encrypted");
 	ASSERT_EQ(fp_counter(skel, FP_DECRYPTED), FP_PINGS, "decrypted");
-	ASSERT_EQ(tx1 - tx0, FP_PINGS * FP_MSG_LEN_1000, "R tx bytes");
-	ASSERT_EQ(rx1 - rx0, FP_PINGS * FP_MSG_LEN_1000, "R rx bytes");
-	ASSERT_EQ(arx1 - arx0, FP_PINGS * FP_MSG_LEN_1000, "A rx bytes");
-	ASSERT_EQ(atx1 - atx0, FP_PINGS * FP_MSG_LEN_1000, "A tx bytes");
-	ASSERT_EQ(dev_stat(NS_R, "wg_r", "tx_packets") - txp0, FP_PINGS,
-		  "wg_r tx_packets");
-	ASSERT_EQ(dev_stat(NS_R, "wg_r", "rx_packets") - rxp0, FP_PINGS,
-		  "wg_r rx_packets");
+	/* the data messages, and maybe a keepalive or handshake of the
+	 * timers (a slow machine gives them time)
+	 */
+	ASSERT_TRUE(only_control(tx1 - tx0, FP_PINGS * FP_MSG_LEN_1000),
+		    "R tx bytes");
+	ASSERT_TRUE(only_control(rx1 - rx0, FP_PINGS * FP_MSG_LEN_1000),
+		    "R rx bytes");
+	ASSERT_TRUE(only_control(arx1 - arx0, FP_PINGS * FP_MSG_LEN_1000),
+		    "A rx bytes");
+	ASSERT_TRUE(only_control(atx1 - atx0, FP_PINGS * FP_MSG_LEN_1000),
+		    "A tx bytes");
+	n = dev_stat(NS_R, "wg_r", "tx_packets") - txp0;
+	ASSERT_TRUE(n >= FP_PINGS && n <= FP_PINGS + 2, "wg_r tx_packets");
+	n = dev_stat(NS_R, "wg_r", "rx_packets") - rxp0;
+	ASSERT_TRUE(n >= FP_PINGS && n <= FP_PINGS + 2, "wg_r rx_packets");
 	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
 out:
 	fp_stop(tc);
@@ -670,7 +694,7 @@ static void test_fp_keepalive(bool tc)
 	if (!ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx1), "wg show R"))
 		goto out;
 	ASSERT_GE(n, 2, "keepalives decrypted");
-	ASSERT_EQ(rx1 - rx0, n * 32, "R rx bytes");
+	ASSERT_TRUE(only_control(rx1 - rx0, n * 32), "R rx bytes");
 	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
 out:
 	fp_stop(tc);
@@ -707,65 +731,54 @@ out:
 	wg_fastpath__destroy(skel);
 }
 
-/* A forgets R three times under traffic and pings R: each time A
- * initiates a new handshake and R's "next" keypair is confirmed by the
- * first message the fast path decrypts with it. The fast path loses no
- * more than the stack does.
+/* A forgets R and pings R, three times: each time A initiates a new
+ * handshake, and R's "next" keypair is confirmed by the first message the
+ * fast path decrypts with it. Only what is in flight during a handshake
+ * may be lost, as on the stack: right after it, the fast path carries
+ * everything both ways with the new keys.
  */
-static int fp_rekey_run(void)
-{
-	char cmd[128];
-	FILE *ping;
-	int i, n = -1;
-
-	snprintf(cmd, sizeof(cmd),
-		 "ip netns exec %s ping -4 -c 40 -i 0.1 -W 1 %s", NS_C, OVER_A);
-	ping = popen(cmd, "r");
-	if (!ASSERT_OK_PTR(ping, "ping"))
-		return -1;
-	for (i = 0; i < 3; i++) {
-		usleep(1000 * 1000);
-		SYS_NOFAIL("ip netns exec " NS_P " wg set wg_a peer " PUB_B
-			   " remove");
-		SYS_NOFAIL("ip netns exec " NS_P " wg set wg_a peer " PUB_B
-			   " allowed-ips " FP_ALLOWED_R
-			   " endpoint 172.16.1.2:%d", FP_PORT_R);
-		/* A has something to send: it initiates the handshake */
-		SYS_NOFAIL("ip netns exec " NS_P
-			   " ping -c 1 -W 1 10.100.0.2 >/dev/null");
-	}
-	while (fgets(cmd, sizeof(cmd), ping))
-		if (strstr(cmd, "received"))
-			sscanf(strstr(cmd, ", ") + 2, "%d", &n);
-	pclose(ping);
-	return n;
-}
-
 static void test_fp_rekey(bool tc)
 {
+	__u64 enc, dec, rx0, tx0, rx1, tx1;
 	struct wg_fastpath *skel;
-	int stack, fast;
-	__u64 hs;
+	int i;
 
 	skel = wg_fastpath__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
 		return;
-	if (!ASSERT_OK(fp_prepare(false), "fp_prepare"))
-		goto out;
-	stack = fp_rekey_run();
-	hs = wg_handshake(NS_R, "wg_r");
 	if (!ASSERT_OK(fp_prepare(false), "fp_prepare") ||
 	    fp_start(skel, tc, true, true))
 		goto out;
-	fast = fp_rekey_run();
-	printf("%s: echo replies of 40 with 3 rekeys: stack %d, fast path %d\n",
-	       __func__, stack, fast);
-	ASSERT_GE(fast, 15, "fast path replies");
-	ASSERT_GE(fast + 3, stack, "fast path loses no more than the stack");
-	ASSERT_GT(fp_counter(skel, FP_DECRYPTED), 20, "decrypted");
-	ASSERT_GT(fp_counter(skel, FP_ENCRYPTED), 20, "encrypted");
+	for (i = 0; i < 3; i++) {
+		SYS(out, "ip netns exec " NS_P " wg set wg_a peer " PUB_B
+		    " remove");
+		SYS(out, "ip netns exec " NS_P " wg set wg_a peer " PUB_B
+		    " allowed-ips " FP_ALLOWED_R " endpoint 172.16.1.2:%d",
+		    FP_PORT_R);
+		if (!ASSERT_EQ(wg_handshake(NS_P, "wg_a"), 0, "A: no session"))
+			goto out;
+		/* A has something to send: it initiates the handshake */
+		SYS(out, "ip netns exec " NS_P
+		    " ping -c 1 -W 5 10.100.0.2 >/dev/null");
+		if (!ASSERT_GT(wg_handshake(NS_P, "wg_a"), 0, "A: handshake"))
+			goto out;
+		enc = fp_counter(skel, FP_ENCRYPTED);
+		dec = fp_counter(skel, FP_DECRYPTED);
+		if (!ASSERT_OK(wg_transfer(NS_P, "wg_a", &rx0, &tx0), "A"))
+			goto out;
+		ASSERT_EQ(ping_received(NS_C, "-4 -c 5 -i 0.2 -W 3 " OVER_A),
+			  5, "echo replies after the rekey");
+		if (!ASSERT_OK(wg_transfer(NS_P, "wg_a", &rx1, &tx1), "A"))
+			goto out;
+		ASSERT_EQ(fp_counter(skel, FP_ENCRYPTED) - enc, 5, "encrypted");
+		ASSERT_EQ(fp_counter(skel, FP_DECRYPTED) - dec, 5, "decrypted");
+		/* A received them all on the new session: 84-byte echo
+		 * requests in 128-byte messages
+		 */
+		ASSERT_TRUE(only_control(rx1 - rx0, 5 * 128), "A rx bytes");
+	}
 	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
-	ASSERT_GE(wg_handshake(NS_R, "wg_r"), hs, "new handshakes");
+	ASSERT_EQ(skel->bss->last_decrypt_err, 0, "last decrypt error");
 out:
 	fp_stop(tc);
 	wg_fastpath__destroy(skel);
