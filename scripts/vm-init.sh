@@ -9,6 +9,22 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp TERM=dumb LANG=C.UTF-8
 SHARE=/run/wg-vm
 
+# The repository or the cache may live under the host's /tmp (a fresh
+# clone in CI): bind those directories into the guest's /tmp.
+keep_host_tmp() {
+	local dir
+
+	while read -r dir; do
+		case "$dir" in
+		/tmp/*)
+			[ -d "/run/host-tmp/${dir#/tmp/}" ] || continue
+			mkdir -p "$dir"
+			mount --bind "/run/host-tmp/${dir#/tmp/}" "$dir"
+			;;
+		esac
+	done <"$SHARE/keep"
+}
+
 mount_all() {
 	mount -t proc proc /proc
 	mount -t sysfs sys /sys
@@ -21,9 +37,12 @@ mount_all() {
 	mount -t devpts devpts /dev/pts
 	mount -t tmpfs tmpfs /dev/shm
 	mount -t tmpfs tmpfs /run
-	mount -t tmpfs tmpfs /tmp
-	mkdir -p "$SHARE"
+	mkdir -p "$SHARE" /run/host-tmp
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 wgshare "$SHARE"
+	# a fresh /tmp, with the host's directories the command needs kept
+	mount --bind /tmp /run/host-tmp
+	mount -t tmpfs tmpfs /tmp
+	keep_host_tmp
 	mount -t bpf bpf /sys/fs/bpf
 	mount -t debugfs debugfs /sys/kernel/debug
 	mount -t tracefs tracefs /sys/kernel/tracing

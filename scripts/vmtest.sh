@@ -84,6 +84,8 @@ prepare_share() {
 	[ -d "$modroot" ] || modroot=$WG_BUILD/mod
 	realpath "$modroot" >"$share/modroot"
 	echo "$CWD" >"$share/cwd"
+	# host directories the guest needs that its tmpfs on /tmp would hide
+	realpath -m "$WG_TOP" "$WG_CACHE" "$CWD" "$modroot" >"$share/keep"
 	{
 		printf '%q ' "${CMD[@]}"
 		echo
