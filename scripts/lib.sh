@@ -18,7 +18,7 @@ else
 	WG_TREE_NAME=${WG_TREE_NAME:-debian-6.12}
 fi
 WG_TREE=${WG_TREE:-$WG_CACHE/$WG_TREE_NAME/src}
-WG_JOBS=${WG_JOBS:-$(nproc)}
+WG_JOBS=${WG_JOBS:-$(($(nproc) + 1))}
 WG_CLANG=${WG_CLANG:-clang-19}
 WG_LLVM_SUFFIX=${WG_LLVM_SUFFIX:--19}
 # Build variants: "m" (WireGuard as a module, the default) and "y". They
@@ -35,6 +35,9 @@ WG_BRANCH=wg-bpf
 export CCACHE_DIR=${CCACHE_DIR:-$WG_CACHE/ccache}
 export CCACHE_BASEDIR=$WG_CACHE
 export CCACHE_NOHASHDIR=1
+# depend mode: no separate preprocessor run per compilation (the cold
+# build's biggest ccache cost); hits come from the compiler's -MMD deps
+export CCACHE_DEPEND=${CCACHE_DEPEND:-1}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 
 wg_t0=$(date +%s)
