@@ -15,6 +15,7 @@
 #
 #   guest-bench.sh SELFTESTS_DIR
 set -eu
+. "$(dirname "$0")/guest-topology.sh"
 
 ST=$1
 OBJ=$ST/wg_fastpath.bpf.o
@@ -24,55 +25,6 @@ KEYS=/tmp/bench-keys
 SECS=${WG_BENCH_SECS:-4}
 
 say() { printf '== %s\n' "$*" >&2; }
-ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
-
-link() {	# link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2
-	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
-	ip -n "$1" addr add "$3" dev "$2"
-	ip -n "$4" addr add "$6" dev "$5"
-	ip -n "$1" link set "$2" up
-	ip -n "$4" link set "$5" up
-}
-
-wg_dev() {	# wg_dev NS KEYFILE ADDR PEERKEY ALLOWED ENDPOINT
-	ip -n "$1" link add wg0 type wireguard
-	ns "$1" wg set wg0 private-key "$2" listen-port 51820 \
-		peer "$4" allowed-ips "$5" endpoint "$6"
-	ip -n "$1" addr add "$3" dev wg0
-	ip -n "$1" link set wg0 up
-}
-
-setup() {
-	local n
-
-	for n in client ra rb server; do
-		ip netns add "$n"
-		ip -n "$n" link set lo up
-	done
-	mkdir -p -m 700 "$KEYS"
-	(umask 077; wg genkey >"$KEYS/a"; wg genkey >"$KEYS/b")
-	link client eth0 10.1.0.2/24 ra lan 10.1.0.1/24
-	link ra wan 172.16.0.1/24 rb wan 172.16.0.2/24
-	link rb lan 10.2.0.1/24 server eth0 10.2.0.2/24
-	for n in ra rb; do
-		ns "$n" sysctl -qw net.ipv4.ip_forward=1
-	done
-	# finished checksums from the end hosts (see guest-demo.sh), and no
-	# ICMP errors from the server for the pktgen traffic
-	ns client ethtool -K eth0 tx off >/dev/null
-	ns server ethtool -K eth0 tx off >/dev/null
-	ns server sysctl -qw net.ipv4.icmp_msgs_per_sec=0
-	ns server sysctl -qw net.ipv4.icmp_msgs_burst=0
-	ip -n client route add default via 10.1.0.1
-	ip -n server route add default via 10.2.0.1
-	wg_dev ra "$KEYS/a" 10.99.0.1/24 "$(wg pubkey <"$KEYS/b")" \
-		10.99.0.2/32,10.2.0.0/24 172.16.0.2:51820
-	wg_dev rb "$KEYS/b" 10.99.0.2/24 "$(wg pubkey <"$KEYS/a")" \
-		10.99.0.1/32,10.1.0.0/24 172.16.0.1:51820
-	ip -n ra route add 10.2.0.0/24 dev wg0
-	ip -n rb route add 10.1.0.0/24 dev wg0
-	ns client ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null
-}
 
 detach() {
 	local r d
@@ -194,6 +146,14 @@ PY
 		echo "CRYPTO $size ${full:-0} ${base:-0}"
 	done
 	rm -f /sys/fs/bpf/wg_bench
+}
+
+setup() {
+	topology_setup "$KEYS"
+	# no ICMP errors from the server for the pktgen traffic
+	ns server sysctl -qw net.ipv4.icmp_msgs_per_sec=0
+	ns server sysctl -qw net.ipv4.icmp_msgs_burst=0
+	ns client ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null
 }
 
 main() {

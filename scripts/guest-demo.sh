@@ -11,6 +11,7 @@
 #
 #   guest-demo.sh SELFTESTS_DIR
 set -eu
+. "$(dirname "$0")/guest-topology.sh"
 
 ST=$1
 OBJ=$ST/wg_fastpath.bpf.o
@@ -18,52 +19,6 @@ BPFTOOL=$ST/tools/sbin/bpftool
 KEYS=/tmp/demo-keys
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
-
-link() {	# link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2
-	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
-	ip -n "$1" addr add "$3" dev "$2"
-	ip -n "$4" addr add "$6" dev "$5"
-	ip -n "$1" link set "$2" up
-	ip -n "$4" link set "$5" up
-}
-
-wg_dev() {	# wg_dev NS DEV KEYFILE PORT ADDR PEERKEY ALLOWED ENDPOINT
-	ip -n "$1" link add "$2" type wireguard
-	ns "$1" wg set "$2" private-key "$3" listen-port "$4" \
-		peer "$6" allowed-ips "$7" endpoint "$8"
-	ip -n "$1" addr add "$5" dev "$2"
-	ip -n "$1" link set "$2" up
-}
-
-setup() {
-	local n
-
-	for n in client ra rb server; do
-		ip netns add "$n"
-		ip -n "$n" link set lo up
-	done
-	mkdir -p -m 700 "$KEYS"
-	(umask 077; wg genkey >"$KEYS/a"; wg genkey >"$KEYS/b")
-	link client eth0 10.1.0.2/24 ra lan 10.1.0.1/24
-	link ra wan 172.16.0.1/24 rb wan 172.16.0.2/24
-	link rb lan 10.2.0.1/24 server eth0 10.2.0.2/24
-	for n in ra rb; do
-		ns "$n" sysctl -qw net.ipv4.ip_forward=1
-	done
-	# veth hands XDP the packets of local sockets with their checksums
-	# left to offload (CHECKSUM_PARTIAL): have the end hosts finish them
-	ns client ethtool -K eth0 tx off >/dev/null
-	ns server ethtool -K eth0 tx off >/dev/null
-	ip -n client route add default via 10.1.0.1
-	ip -n server route add default via 10.2.0.1
-	wg_dev ra wg0 "$KEYS/a" 51820 10.99.0.1/24 "$(wg pubkey <"$KEYS/b")" \
-		10.99.0.2/32,10.2.0.0/24 172.16.0.2:51820
-	wg_dev rb wg0 "$KEYS/b" 51820 10.99.0.2/24 "$(wg pubkey <"$KEYS/a")" \
-		10.99.0.1/32,10.1.0.0/24 172.16.0.1:51820
-	ip -n ra route add 10.2.0.0/24 dev wg0
-	ip -n rb route add 10.1.0.0/24 dev wg0
-}
 
 throughput() {	# prints Mbit/s of a 4 s TCP stream client -> server
 	ns server iperf3 -s -1 >/dev/null 2>&1 &
@@ -80,7 +35,7 @@ transfer() {
 }
 
 main() {
-	setup
+	topology_setup "$KEYS"
 	say "Stack path: ping through the tunnel (handshake by the stack)"
 	ns client ping -c 3 -i 0.2 10.2.0.2
 	transfer
