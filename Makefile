@@ -2,14 +2,18 @@
 # WireGuard BPF kfuncs: pipeline entry points. Each target does its own
 # set-up (apt packages when root). See README.md.
 
-.PHONY: all test demo bench check bisect patches check-patches kernel \
-	selftests vm
+.PHONY: all test test-debug demo bench check bisect patches check-patches \
+	kernel selftests vm
 
 all: test
 
 # Everything: series check, git am, builds (=m, =y), VM tests.
 test:
 	scripts/run-tests.sh
+
+# The same on a debug kernel (KASAN, lockdep, kmemleak, UBSAN, ...).
+test-debug:
+	scripts/test-debug.sh
 
 # The main job: boot the patched kernel and show the kfuncs at work.
 demo:

@@ -2,14 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the scripts/vmtest.sh guest: the WireGuard BPF selftests
 # (test_progs -t wg) and, with --netns, WireGuard's own netns.sh for the
-# stack path. Prints one "WGTEST <name> PASS|FAIL" line per result.
+# stack path, and with --stress the fast path under load while its
+# devices, peers and programs change (guest-stress.sh). Prints one
+# "WGTEST <name> PASS|FAIL" line per result.
 #
-#   guest-tests.sh SELFTESTS_DIR TREE [--netns]
+#   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--stress]
 set -u
 
 SELFTESTS=$1
 TREE=$2
-NETNS=${3:-}
+shift 2
+NETNS=
+STRESS=
+for arg; do
+	case $arg in
+	--netns) NETNS=1 ;;
+	--stress) STRESS=1 ;;
+	*) echo "guest-tests.sh: unknown option $arg" >&2; exit 2 ;;
+	esac
+done
 failed=0
 
 result() {
@@ -53,6 +64,14 @@ run_netns_sh() {
 	fi
 }
 
+run_stress() {
+	bash "$(dirname "$0")/guest-stress.sh" "$SELFTESTS" 2>&1 |
+		tee /tmp/stress.out
+	grep -q '^WGTEST stress PASS' /tmp/stress.out || failed=1
+	grep -q '^WGTEST stress ' /tmp/stress.out || result stress FAIL
+}
+
 run_test_progs
-[ "$NETNS" = --netns ] && run_netns_sh
+[ -n "$STRESS" ] && run_stress
+[ -n "$NETNS" ] && run_netns_sh
 exit $failed

@@ -4,7 +4,7 @@
 #   host packages -> base tree -> patches/ current? -> checkpatch,
 #   kernel-doc, docs -> git am -> build (W=1 and sparse on wireguard)
 #   (WireGuard =m, test_progs, WireGuard =y) -> VM: test_progs -t wg and
-#   wireguard/netns.sh on =m, test_progs -t wg on =y.
+#   the stress run on both, wireguard/netns.sh on =m.
 # Ends with "N passed, M failed"; exits non-zero if anything failed.
 # WG_VARIANTS="m y" chooses the variants.
 set -eu
@@ -64,9 +64,11 @@ vm_tests() {
 
 	[ "$v" = m ] && netns=--netns
 	t0=$(date +%s)
-	stage "VM ($v): test_progs -t wg${netns:+ and wireguard/netns.sh}"
-	WG_VARIANT=$v "$WG_TOP/scripts/vmtest.sh" --cwd "$WG_SELFTESTS" -- \
-		"$WG_TOP/scripts/guest-tests.sh" "$WG_SELFTESTS" "$WG_TREE" $netns \
+	stage "VM ($v): test_progs -t wg, stress${netns:+, wireguard/netns.sh}"
+	WG_VARIANT=$v WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-1800} \
+		"$WG_TOP/scripts/vmtest.sh" --cwd "$WG_SELFTESTS" -- \
+		"$WG_TOP/scripts/guest-tests.sh" "$WG_SELFTESTS" "$WG_TREE" \
+		--stress $netns \
 		2>&1 | tr -d '\r' | tee "$out" || rc=$?
 	TIMINGS+=("$(printf '%-24s %5ss' "vm-$v" "$(($(date +%s) - t0))")")
 	while read -r line; do
@@ -117,7 +119,8 @@ main() {
 		else
 			record "W=1-C=2-wireguard-$v" FAIL
 		fi
-		if [ ! -x "$WG_SELFTESTS/test_progs" ] || [ "$v" = m ]; then
+		if [ ! -x "$WG_SELFTESTS/test_progs" ] ||
+		   { [ "$v" = m ] && [ -z "${WG_SELFTESTS_REUSE:-}" ]; }; then
 			if run_stage build-test_progs env WG_VARIANT=m \
 					"$WG_TOP/scripts/build-selftests.sh"; then
 				record build-test_progs PASS

@@ -266,9 +266,39 @@ BTF_ID_FLAGS(func, bpf_skb_wg_decrypt)
 BTF_ID_FLAGS(func, bpf_wg_peer_put, KF_RELEASE)
 BTF_KFUNCS_END(wg_kfunc_ids)
 
+/* The kfuncs that take the context of one program type */
+BTF_SET_START(wg_xdp_kfunc_ids)
+BTF_ID(func, bpf_xdp_wg_device_get_by_index)
+BTF_ID(func, bpf_xdp_wg_device_get_by_port)
+BTF_ID(func, bpf_xdp_wg_encrypt)
+BTF_ID(func, bpf_xdp_wg_decrypt)
+BTF_SET_END(wg_xdp_kfunc_ids)
+
+BTF_SET_START(wg_skb_kfunc_ids)
+BTF_ID(func, bpf_skb_wg_device_get_by_index)
+BTF_ID(func, bpf_skb_wg_device_get_by_port)
+BTF_ID(func, bpf_skb_wg_encrypt)
+BTF_ID(func, bpf_skb_wg_decrypt)
+BTF_SET_END(wg_skb_kfunc_ids)
+
+/* The set is registered for XDP and TC programs alike, but a context
+ * argument is only checked to be the program's context when its type is
+ * that of the program type: to a TC program, struct xdp_md is plain
+ * memory, which it could fake. Each program type gets its own variants.
+ */
+static int wg_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (btf_id_set_contains(&wg_xdp_kfunc_ids, kfunc_id))
+		return prog->type == BPF_PROG_TYPE_XDP ? 0 : -EACCES;
+	if (btf_id_set_contains(&wg_skb_kfunc_ids, kfunc_id))
+		return prog->type == BPF_PROG_TYPE_SCHED_CLS ? 0 : -EACCES;
+	return 0;
+}
+
 static const struct btf_kfunc_id_set wg_kfunc_set = {
 	.owner	= THIS_MODULE,
 	.set	= &wg_kfunc_ids,
+	.filter	= wg_bpf_kfunc_filter,
 };
 
 int __init wg_bpf_init(void)

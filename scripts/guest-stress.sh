@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the scripts/vmtest.sh guest: the fast path under load while
+# everything it depends on changes under it.
+#
+#   client --- router A ===(WireGuard over veth)=== router B --- server
+#
+# UDP and ping traffic client -> server through the XDP fast path on both
+# routers for WG_STRESS_SECS (60) seconds, and at the same time, each in
+# a loop of its own: forced rekeys (router A forgets router B and sends
+# again), peer removal and re-adding, endpoint changes, AllowedIPs
+# changes, deletion and re-creation of router B's device, detach and
+# attach of the programs (XDP, then TC, and back), and attempts to unload
+# the wireguard module. Afterwards everything is torn down and, with
+# WireGuard built as a module, the module must unload: a device or peer
+# reference the kfuncs leaked would keep it (or a netdev) busy. The
+# kernel log is checked by vmtest.sh. Prints "WGTEST stress PASS|FAIL".
+#
+#   guest-stress.sh SELFTESTS_DIR
+set -eu
+. "$(dirname "$0")/guest-topology.sh"
+
+ST=$1
+OBJ=$ST/wg_fastpath.bpf.o
+BPFTOOL=$ST/tools/sbin/bpftool
+KEYS=/tmp/stress-keys
+SECS=${WG_STRESS_SECS:-60}
+OPS=/tmp/stress-ops
+failed=0
+
+say() { printf '== %s\n' "$*"; }
+
+fail() {
+	echo "stress: FAIL: $*"
+	failed=1
+}
+
+op() {	# count one operation of kind $1
+	echo "$1" >>"$OPS"
+}
+
+for_secs() {	# for_secs CMD...: run CMD again and again for SECS seconds
+	local end=$(($(date +%s) + SECS))
+
+	while [ "$(date +%s)" -lt "$end" ]; do
+		"$@" || true
+	done
+}
+
+pub() { wg pubkey <"$KEYS/$1"; }
+
+xdp_on() {	# xdp_on ROUTER
+	ip -n "$1" link set dev lan xdp obj "$OBJ" program xdp_wg
+	ip -n "$1" link set dev wan xdp obj "$OBJ" program xdp_wg
+}
+
+xdp_off() {
+	ip -n "$1" link set dev lan xdp off
+	ip -n "$1" link set dev wan xdp off
+}
+
+tc_on() {
+	local d
+
+	for d in lan wan; do
+		tc -n "$1" qdisc add dev $d clsact
+		tc -n "$1" filter add dev $d ingress bpf da obj "$OBJ" sec tc
+	done
+}
+
+tc_off() {
+	tc -n "$1" qdisc del dev lan clsact 2>/dev/null || true
+	tc -n "$1" qdisc del dev wan clsact 2>/dev/null || true
+}
+
+rekey() {	# router A forgets router B: a new handshake on the next packet
+	ns ra wg set wg0 peer "$(pub b)" remove
+	ns ra wg set wg0 peer "$(pub b)" allowed-ips 10.99.0.2/32,10.2.0.0/24 \
+		endpoint 172.16.0.2:51820
+	op rekey
+	sleep 0.5
+}
+
+endpoint() {	# router B answers from a second address, and back
+	ns ra wg set wg0 peer "$(pub b)" endpoint 172.16.0.3:51820
+	op endpoint
+	sleep 0.3
+	ns ra wg set wg0 peer "$(pub b)" endpoint 172.16.0.2:51820
+	op endpoint
+	sleep 0.3
+}
+
+allowedips() {	# router B's AllowedIPs shrink and grow again
+	ns rb wg set wg0 peer "$(pub a)" allowed-ips 10.99.0.1/32,10.1.0.0/25
+	op allowedips
+	sleep 0.2
+	ns rb wg set wg0 peer "$(pub a)" allowed-ips 10.99.0.1/32,10.1.0.0/24
+	op allowedips
+	sleep 0.4
+}
+
+recreate() {	# router B's device goes away and comes back
+	ip -n rb link del wg0
+	op device-delete
+	sleep 0.2
+	wg_dev rb "$KEYS/b" 10.99.0.2/24 "$(pub a)" \
+		10.99.0.1/32,10.1.0.0/24 172.16.0.1:51820
+	ip -n rb route replace 10.1.0.0/24 dev wg0
+	op device-create
+	sleep 2
+}
+
+programs() {	# router A: XDP off, TC on, TC off, XDP on
+	xdp_off ra
+	op detach
+	tc_on ra
+	op attach
+	sleep 0.5
+	tc_off ra
+	op detach
+	xdp_on ra
+	op attach
+	sleep 0.5
+}
+
+unload() {	# must fail while devices and programs use the module
+	if rmmod wireguard 2>/dev/null; then
+		fail "wireguard unloaded while in use"
+	fi
+	op unload-refused
+	sleep 1
+}
+
+load() {	# UDP at a fixed rate, and pings, client -> server
+	ns server iperf3 -s -D -1 >/dev/null 2>&1 || true
+	sleep 0.5
+	ns client iperf3 -c 10.2.0.2 -u -b 200M -l 1200 -t "$SECS" \
+		>/tmp/stress-iperf.out 2>&1 || true
+}
+
+counters() {	# encrypted and decrypted packets of every fast-path instance
+	"$BPFTOOL" map list 2>/dev/null |
+		awk '/name wg_fp_stats/ { sub(":", "", $1); print $1 }' |
+	while read -r id; do
+		"$BPFTOOL" map dump id "$id" -j 2>/dev/null
+	done | python3 -c '
+import json, sys
+dec = json.JSONDecoder()
+text, pos, tot = sys.stdin.read(), 0, [0, 0]
+while pos < len(text):
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    rows, pos = dec.raw_decode(text, pos)
+    for i, r in enumerate(rows[:2]):
+        for v in r["values"]:
+            val = v["value"]
+            if isinstance(val, list):
+                val = int.from_bytes(bytes(int(b, 16) for b in val), "little")
+            tot[i] += int(val)
+print("%d %d" % tuple(tot))'
+}
+
+teardown() {
+	local n
+
+	for n in client ra rb server; do
+		ip netns del "$n" 2>/dev/null || true
+	done
+}
+
+main() {
+	local pids=() enc dec n
+
+	: >"$OPS"
+	topology_setup "$KEYS"
+	ip -n rb addr add 172.16.0.3/24 dev wan
+	ns client ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null ||
+		fail "no traffic through the stack"
+	xdp_on ra
+	xdp_on rb
+	ip -n client link set dev eth0 xdp obj "$OBJ" program xdp_pass
+	ip -n server link set dev eth0 xdp obj "$OBJ" program xdp_pass
+
+	say "load and changes for ${SECS}s"
+	load &
+	pids+=($!)
+	(ns client ping -q -i 0.05 -w "$SECS" 10.2.0.2 >/tmp/stress-ping.out 2>&1 || true) &
+	pids+=($!)
+	for f in rekey endpoint allowedips recreate programs; do
+		for_secs "$f" &
+		pids+=($!)
+	done
+	# a module has a reference count; built in, it has none
+	if [ -f /sys/module/wireguard/refcnt ]; then
+		for_secs unload &
+		pids+=($!)
+	fi
+	wait "${pids[@]}"
+
+	n=$(counters)
+	enc=${n% *}
+	dec=${n#* }
+	say "operations done:"
+	sort "$OPS" | uniq -c | sed 's/^/  /'
+	tail -n 4 /tmp/stress-iperf.out | sed 's/^/  /'
+	tail -n 2 /tmp/stress-ping.out | sed 's/^/  /'
+	echo "  fast path: $enc encrypted, $dec decrypted (the last programs' counters)"
+	[ "$(grep -c . "$OPS")" -gt 20 ] || fail "too few operations"
+
+	# the tunnel works again once the changes stop
+	ns ra wg set wg0 peer "$(pub b)" endpoint 172.16.0.2:51820
+	sleep 1
+	ns client ping -c 5 -i 0.3 -W 3 10.2.0.2 >/tmp/stress-final.out 2>&1 ||
+		fail "no traffic after the changes"
+	n=$(counters)
+	[ "${n% *}" -gt 0 ] || fail "nothing encrypted by the fast path"
+
+	teardown
+	if [ -f /sys/module/wireguard/refcnt ]; then
+		# netns cleanup is asynchronous
+		for n in $(seq 50); do
+			rmmod wireguard 2>/dev/null && break
+			sleep 0.2
+		done
+		if [ -d /sys/module/wireguard ]; then
+			fail "wireguard does not unload: refcnt $(cat /sys/module/wireguard/refcnt)"
+		else
+			echo "  wireguard module unloaded"
+			op module-unloaded
+		fi
+	fi
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 1
+		echo scan >/sys/kernel/debug/kmemleak
+		if grep -q unreferenced /sys/kernel/debug/kmemleak; then
+			head -n 40 /sys/kernel/debug/kmemleak
+			fail "kmemleak reports leaks"
+		fi
+	fi
+	if [ $failed = 0 ]; then
+		echo "WGTEST stress PASS"
+	else
+		echo "WGTEST stress FAIL"
+	fi
+	return $failed
+}
+
+main "$@"

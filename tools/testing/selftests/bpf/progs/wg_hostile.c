@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Hostile input for the encrypt and decrypt kfuncs, run with
+ * BPF_PROG_TEST_RUN from prog_tests/wg.c: "seal" encrypts a packet the
+ * test made up, in the peer's namespace, into a genuine data message;
+ * "open" decrypts whatever the test hands it, genuine or mangled, in the
+ * fast path router's namespace. Both record the kfunc's return value.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "bpf_wg_kfuncs.h"
+
+#define ENODEV		19
+#define WG_HDR_LEN	16
+#define MAX_ERRNO	256
+
+/* Set by user space */
+__u16 port;		/* listen port of the WireGuard device */
+__u32 msg_off;		/* offset of the data message in the packet */
+__u32 length;		/* "length" argument of the kfunc */
+__be32 peer_addr;	/* peer by AllowedIPs; 0: by the receiver index */
+
+/* Results */
+int err;		/* of the last kfunc call; -ENODEV: no device/peer */
+int peer_found;
+__u64 calls, successes;
+__u64 errnos[MAX_ERRNO];
+
+static __always_inline struct wg_peer *find_peer(void *ctx, const bool xdp,
+						 struct wg_device *wg)
+{
+	__le32 hdr[2];
+	int ret;
+
+	if (peer_addr)
+		return bpf_wg_peer_allowedips_lookup(wg, &peer_addr,
+						     sizeof(peer_addr));
+	if (xdp)
+		ret = bpf_xdp_load_bytes(ctx, msg_off, hdr, sizeof(hdr));
+	else
+		ret = bpf_skb_load_bytes(ctx, msg_off, hdr, sizeof(hdr));
+	if (ret)
+		return NULL;
+	return bpf_wg_peer_hashtable_lookup(wg, hdr[1]);
+}
+
+static __always_inline void record(int ret)
+{
+	__u32 e = -ret;
+
+	err = ret;
+	calls++;
+	if (!ret)
+		successes++;
+	else if (e < MAX_ERRNO)
+		errnos[e]++;
+}
+
+static __always_inline int run(void *ctx, const bool xdp, const bool seal)
+{
+	struct wg_device *wg;
+	struct wg_peer *peer;
+	int ret = -ENODEV;
+
+	wg = xdp ? bpf_xdp_wg_device_get_by_port(ctx, port) :
+		   bpf_skb_wg_device_get_by_port(ctx, port);
+	if (!wg)
+		goto out;
+	peer = find_peer(ctx, xdp, wg);
+	peer_found = !!peer;
+	if (peer) {
+		if (seal)
+			ret = xdp ? bpf_xdp_wg_encrypt(ctx, msg_off, length,
+						       peer) :
+				    bpf_skb_wg_encrypt(ctx, msg_off, length,
+						       peer);
+		else
+			ret = xdp ? bpf_xdp_wg_decrypt(ctx, msg_off, length,
+						       peer) :
+				    bpf_skb_wg_decrypt(ctx, msg_off, length,
+						       peer);
+		bpf_wg_peer_put(peer);
+	}
+	bpf_wg_device_put(wg);
+out:
+	record(ret);
+	if (xdp)
+		return ret ? XDP_DROP : XDP_PASS;
+	return ret ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+SEC("xdp.frags")
+int xdp_seal(struct xdp_md *ctx)
+{
+	return run(ctx, true, true);
+}
+
+SEC("xdp.frags")
+int xdp_open(struct xdp_md *ctx)
+{
+	return run(ctx, true, false);
+}
+
+SEC("tc")
+int tc_open(struct __sk_buff *ctx)
+{
+	return run(ctx, false, false);
+}
+
+char _license[] SEC("license") = "GPL";
