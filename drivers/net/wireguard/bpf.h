@@ -60,8 +60,8 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		   struct scatterlist *sg, u32 plain_len);
 int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		   struct scatterlist *sg, int nsg, u32 enc_len,
-		   const struct endpoint *endpoint);
-int wg_bpf_endpoint(struct endpoint *endpoint, const void *nh,
+		   const struct endpoint *endpoint, u8 outer_ds);
+int wg_bpf_endpoint(struct endpoint *endpoint, u8 *ds, const void *nh,
 		    const struct udphdr *uh, int ifindex);
 
 #endif /* _WG_BPF_H */

@@ -24,6 +24,8 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/scatterlist.h>
+#include <net/dsfield.h>
+#include <net/inet_ecn.h>
 #include <net/ipv6.h>
 
 /* The byte counters of a peer are plain u64s, bumped by the serialized
@@ -204,6 +206,30 @@ err_size:
 	return -EMSGSIZE;
 }
 
+/* As INET_ECN_decapsulate() on the device: a congestion mark the outer
+ * header got is copied into the inner header of an ECN-capable packet.
+ */
+static void wg_bpf_ecn_decap(struct scatterlist *sg, int nsg, u8 outer_ds)
+{
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} ip;
+	__be32 *v6_word = (__be32 *)&ip.v6;
+
+	if (likely(!INET_ECN_is_ce(outer_ds)))
+		return;
+	/* wg_bpf_check_inner() found a whole IPv4 or IPv6 header there */
+	sg_pcopy_to_buffer(sg, nsg, &ip, sizeof(ip), 0);
+	if (ip.v4.version == 4) {
+		if (IP_ECN_set_ce(&ip.v4))
+			sg_pcopy_from_buffer(sg, nsg, &ip.v4, sizeof(ip.v4), 0);
+	} else if (!INET_ECN_is_not_ect(ipv6_get_dsfield(&ip.v6))) {
+		*v6_word |= htonl(INET_ECN_CE << 20);
+		sg_pcopy_from_buffer(sg, nsg, v6_word, sizeof(*v6_word), 0);
+	}
+}
+
 static void wg_bpf_rx_stats(struct wg_peer *peer, u32 plain_len)
 {
 	dev_sw_netstats_rx_add(peer->device->dev, message_data_len(plain_len));
@@ -212,7 +238,7 @@ static void wg_bpf_rx_stats(struct wg_peer *peer, u32 plain_len)
 
 int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		   struct scatterlist *sg, int nsg, u32 enc_len,
-		   const struct endpoint *endpoint)
+		   const struct endpoint *endpoint, u8 outer_ds)
 {
 	u32 plain_len = enc_len - noise_encrypted_len(0);
 	struct noise_keypair *keypair;
@@ -262,17 +288,20 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 	}
 	wg_timers_data_received(peer);
 	ret = wg_bpf_check_inner(peer, sg, nsg, plain_len);
-	if (!ret)
+	if (!ret) {
+		wg_bpf_ecn_decap(sg, nsg, outer_ds);
 		wg_bpf_rx_stats(peer, plain_len);
+	}
 out:
 	wg_noise_keypair_put(keypair, false);
 	return ret;
 }
 
 /* The endpoint a data message came from, as wg_socket_endpoint_from_skb()
- * reads it, from the outer IP header at @nh and UDP header at @uh.
+ * reads it, and the DS field, from the outer IP header at @nh and UDP
+ * header at @uh.
  */
-int wg_bpf_endpoint(struct endpoint *endpoint, const void *nh,
+int wg_bpf_endpoint(struct endpoint *endpoint, u8 *ds, const void *nh,
 		    const struct udphdr *uh, int ifindex)
 {
 	const struct ipv6hdr *ip6 = nh;
@@ -285,6 +314,7 @@ int wg_bpf_endpoint(struct endpoint *endpoint, const void *nh,
 		endpoint->addr4.sin_addr.s_addr = ip4->saddr;
 		endpoint->src4.s_addr = ip4->daddr;
 		endpoint->src_if4 = ifindex;
+		*ds = ipv4_get_dsfield(ip4);
 	} else if (IS_ENABLED(CONFIG_IPV6) && ip6->version == 6) {
 		endpoint->addr6.sin6_family = AF_INET6;
 		endpoint->addr6.sin6_port = uh->source;
@@ -292,6 +322,7 @@ int wg_bpf_endpoint(struct endpoint *endpoint, const void *nh,
 		endpoint->addr6.sin6_scope_id =
 			ipv6_iface_scope_id(&ip6->saddr, ifindex);
 		endpoint->src6 = ip6->daddr;
+		*ds = ipv6_get_dsfield(ip6);
 	} else {
 		return -EINVAL;
 	}

@@ -139,18 +139,20 @@ static int wg_bpf_skb_msg(struct sk_buff *skb, u32 offset, u64 msg_len,
 			     msg_len - sizeof(struct message_data), sg);
 }
 
-/* The outer headers of a data message at @offset, for roaming: @data
- * starts at the Ethernet header (@nh_off < 0: parse it), and UDP must
- * come right before the message. NULL if they are not like that.
+/* The outer headers of a data message at @offset, for roaming and ECN:
+ * @data starts at the Ethernet header (@nh_off < 0: parse it), and UDP
+ * must come right before the message. NULL, and no DS field, if they
+ * are not like that.
  */
 static const struct endpoint *
-wg_bpf_rx_endpoint(struct endpoint *endpoint, void *data, int nh_off,
+wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, void *data, int nh_off,
 		   u32 offset, int ifindex)
 {
 	const struct udphdr *uh;
 	const struct iphdr *iph;
 	u32 udp_off;
 
+	*ds = 0;
 	if (offset < sizeof(struct udphdr) + sizeof(struct iphdr))
 		return NULL;
 	udp_off = offset - sizeof(struct udphdr);
@@ -182,7 +184,8 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, void *data, int nh_off,
 	} else {
 		return NULL;
 	}
-	return wg_bpf_endpoint(endpoint, iph, uh, ifindex) ? NULL : endpoint;
+	return wg_bpf_endpoint(endpoint, ds, iph, uh, ifindex) ? NULL :
+								endpoint;
 }
 
 __bpf_kfunc_start_defs();
@@ -282,10 +285,11 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
  * device uses as well, so a message is accepted once whichever way it
  * comes. The inner packet must be IPv4 or IPv6, fit the plaintext, and
  * come from an address in @peer's AllowedIPs. On success the plaintext,
- * padding included, is at @offset + 16; @peer's endpoint follows the
- * outer source address and port when the message comes right after IP
- * and UDP headers; timers, handshake triggers and receive statistics are
- * updated as for a message the device receives. A keepalive (@length of
+ * padding included, is at @offset + 16. When the message comes right
+ * after IP and UDP headers, @peer's endpoint follows their source address
+ * and port, and a Congestion Experienced mark of the outer header is
+ * copied into an ECN-capable inner one. Timers, handshake triggers and
+ * receive statistics are updated as for a message the device receives. A keepalive (@length of
  * 32: no plaintext) succeeds and carries no packet.
  *
  * Return: 0 on success; -EINVAL if @length is below 32 or the message
@@ -305,19 +309,20 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
 {
 	struct xdp_buff *xdp = (struct xdp_buff *)ctx;
 	struct scatterlist sg[WG_BPF_MAX_SG];
+	const struct endpoint *from;
 	struct endpoint endpoint;
 	int nsg;
+	u8 ds;
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
 	nsg = wg_bpf_xdp_msg(xdp, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
+	from = wg_bpf_rx_endpoint(&endpoint, &ds, xdp->data, -1, offset,
+				  xdp->rxq->dev->ifindex);
 	return wg_bpf_decrypt(peer, xdp->data + offset, sg, nsg,
-			      length - sizeof(struct message_data),
-			      wg_bpf_rx_endpoint(&endpoint, xdp->data, -1,
-						 offset,
-						 xdp->rxq->dev->ifindex));
+			      length - sizeof(struct message_data), from, ds);
 }
 
 /**
@@ -339,20 +344,21 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 {
 	struct sk_buff *skb = (struct sk_buff *)ctx;
 	struct scatterlist sg[WG_BPF_MAX_SG];
+	const struct endpoint *from;
 	struct endpoint endpoint;
-	int nsg, ret, ifindex;
+	int nsg, ret;
+	u8 ds;
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
 	nsg = wg_bpf_skb_msg(skb, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
-	ifindex = skb->skb_iif ? : skb->dev->ifindex;
+	from = wg_bpf_rx_endpoint(&endpoint, &ds, skb->data,
+				  skb_network_offset(skb), offset,
+				  skb->skb_iif ? : skb->dev->ifindex);
 	ret = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,
-			     length - sizeof(struct message_data),
-			     wg_bpf_rx_endpoint(&endpoint, skb->data,
-						skb_network_offset(skb), offset,
-						ifindex));
+			     length - sizeof(struct message_data), from, ds);
 	if (!ret) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		skb->csum_level = ~0;

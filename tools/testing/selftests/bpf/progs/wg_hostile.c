@@ -47,7 +47,7 @@ static __always_inline struct wg_peer *find_peer(void *ctx, const bool xdp,
 
 static __always_inline void record(int ret)
 {
-	__u32 e = -ret;
+	__u64 e = -(__s64)ret;
 
 	err = ret;
 	calls++;
