@@ -3,8 +3,8 @@
 # make test: the whole pipeline, from a fresh machine to test results.
 #   host packages -> base tree -> patches/ current? -> checkpatch,
 #   kernel-doc, docs -> git am -> build (W=1 and sparse on wireguard)
-#   (WireGuard =m, test_progs, WireGuard =y) -> VM: test_progs -t wg and
-#   the stress run on both, wireguard/netns.sh on =m.
+#   (WireGuard =m, test_progs, WireGuard =y) -> VM: test_progs -t wg on
+#   both, the stress run and wireguard/netns.sh on =m.
 # Ends with "N passed, M failed"; exits non-zero if anything failed.
 # WG_VARIANTS="m y" chooses the variants.
 set -eu
@@ -60,15 +60,17 @@ build_variant() {
 
 vm_tests() {
 	local v=$1 t0 rc=0 out=$LOGS/vm-$1.log line
-	local netns=
+	local extra=
 
-	[ "$v" = m ] && netns=--netns
+	# the stack's netns.sh, and the stress run, which ends with the
+	# module's unload, on the module build
+	[ "$v" = m ] && extra="--stress --netns"
 	t0=$(date +%s)
-	stage "VM ($v): test_progs -t wg, stress${netns:+, wireguard/netns.sh}"
+	stage "VM ($v): test_progs -t wg${extra:+, stress, wireguard/netns.sh}"
 	WG_VARIANT=$v WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-1800} \
 		"$WG_TOP/scripts/vmtest.sh" --cwd "$WG_SELFTESTS" -- \
 		"$WG_TOP/scripts/guest-tests.sh" "$WG_SELFTESTS" "$WG_TREE" \
-		--stress $netns \
+		$extra \
 		2>&1 | tr -d '\r' | tee "$out" || rc=$?
 	TIMINGS+=("$(printf '%-24s %5ss' "vm-$v" "$(($(date +%s) - t0))")")
 	while read -r line; do

@@ -289,8 +289,9 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
  * after IP and UDP headers, @peer's endpoint follows their source address
  * and port, and a Congestion Experienced mark of the outer header is
  * copied into an ECN-capable inner one. Timers, handshake triggers and
- * receive statistics are updated as for a message the device receives. A keepalive (@length of
- * 32: no plaintext) succeeds and carries no packet.
+ * receive statistics are updated as for a message the device receives.
+ * A keepalive (@length of 32: no plaintext) succeeds and carries no
+ * packet.
  *
  * Return: 0 on success; -EINVAL if @length is below 32 or the message
  * does not fit the packet or its header is not linear; -E2BIG if the

@@ -1120,7 +1120,7 @@ static int ht_open(struct wg_hostile *skel, bool tc, struct ht_pkt *p,
 	ret = ht_test_run(tc ? skel->progs.tc_open : skel->progs.xdp_open,
 			  &copy, 1);
 	if (ret < 0)
-		return HT_NOT_RUN;	/* BPF_PROG_TEST_RUN refused the packet */
+		return HT_NOT_RUN;	/* test_run refused the packet */
 	if (skel->bss->err > 0)
 		return HT_NOT_RUN;
 	/* the verdict follows the kfunc */
@@ -1417,8 +1417,8 @@ static void test_fuzz(void)
 		}
 		if (!ht_documented(ret)) {
 			if (undocumented++ < 5)
-				PRINT_FAIL("packet %d (len %u, length %u): %d\n",
-					   i, p.len, p.length, ret);
+				PRINT_FAIL("packet %d, length %u: %d\n", i,
+					   p.length, ret);
 			continue;
 		}
 		if (ret)
@@ -1442,8 +1442,8 @@ static void test_fuzz(void)
 	ASSERT_LT(refused, n / 100, "refused by BPF_PROG_TEST_RUN");
 	ASSERT_EQ(skel->bss->calls, n - refused, "packets");
 	ASSERT_EQ(skel->bss->successes + sum, n - refused, "all counted");
-	printf("fuzz: %d packets, %d refused by BPF_PROG_TEST_RUN, %d decrypted\n",
-	       n, refused, ok);
+	printf("fuzz: %d packets, %d refused by test_run, %d decrypted\n", n,
+	       refused, ok);
 	close_netns(nstoken);
 	nstoken = NULL;
 	/* the tunnel still works */
