@@ -97,9 +97,10 @@ pktgen() {
 }
 
 tcp() {
-	local out c0 c1 p0 p1
+	local out c0 c1 p0 p1 srv
 
 	ns server iperf3 -s -1 >/dev/null 2>&1 &
+	srv=$!
 	sleep 1
 	p0=$(srv_stat rx_packets); c0=$(busy)
 	out=$(ns client iperf3 -c 10.2.0.2 -t "$SECS" -J 2>/dev/null | python3 -c '
@@ -107,6 +108,8 @@ import json, sys
 r = json.load(sys.stdin)
 print(r["end"]["sum_received"]["bits_per_second"] / 1e9)' || echo 0)
 	p1=$(srv_stat rx_packets); c1=$(busy)
+	# a client that never connected leaves the server waiting
+	kill "$srv" 2>/dev/null || true
 	wait
 	awk -v g="$out" -v p=$((p1 - p0)) -v c=$((c1 - c0)) -v s="$SECS" \
 		'BEGIN { printf "%.0f %.4f %.2f\n", p / s, g,

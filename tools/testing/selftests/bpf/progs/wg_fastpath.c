@@ -655,7 +655,12 @@ static __always_inline int decrypt_and_forward(void *ctx, const bool xdp,
 	eth->h_proto = bpf_htons(version == 6 ? ETH_P_IPV6 : ETH_P_IP);
 	if (parse_ip(&p))
 		return act_drop(xdp);
-	if (set_len(ctx, xdp, ETH_HLEN + p.ip_len))
+	/* Drop the padding. TC: bpf_skb_change_tail() refuses an skb that
+	 * another program encapsulated (a TC fast path of the sending
+	 * router, over veth), and the stack does not clear the flag on
+	 * decapsulation: then the padding stays, for the receiver to trim.
+	 */
+	if (set_len(ctx, xdp, ETH_HLEN + p.ip_len) && xdp)
 		return act_drop(xdp);
 	p.data = pkt_data(ctx, xdp);
 	p.data_end = pkt_end(ctx, xdp);
