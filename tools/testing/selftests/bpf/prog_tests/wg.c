@@ -1022,7 +1022,7 @@ struct ht_pkt {
 #define HT_NOT_RUN	1		/* no errno */
 
 enum ht_inner {
-	HT_GOOD, HT_BAD_VERSION, HT_BAD_SOURCE, HT_BAD_LEN, HT_ECT,
+	HT_GOOD, HT_BAD_VERSION, HT_BAD_SOURCE, HT_BAD_LEN, HT_ECN_CAPABLE,
 };
 
 static __u16 ht_ip_csum(const void *hdr)
@@ -1069,7 +1069,7 @@ static int ht_seal(struct wg_hostile *skel, struct ht_pkt *p,
 	p->length = HT_MSG_LEN;
 	iph->version = kind == HT_BAD_VERSION ? 5 : 4;
 	iph->ihl = 5;
-	iph->tos = kind == HT_ECT ? 2 : 0;	/* ECT(0) */
+	iph->tos = kind == HT_ECN_CAPABLE ? 2 : 0;	/* ECN capable */
 	iph->ttl = 64;
 	iph->protocol = IPPROTO_UDP;
 	iph->tot_len = htons(kind == HT_BAD_LEN ? HT_INNER + 1 : HT_INNER);
@@ -1288,7 +1288,7 @@ static void test_hostile(bool tc)
 	nstoken = NULL;
 
 	/* congestion on the way is kept, as the device keeps it */
-	if (ht_seal(skel, &p, HT_ECT, 1))
+	if (ht_seal(skel, &p, HT_ECN_CAPABLE, 1))
 		goto out;
 	ht_outer_ce(&p);
 	nstoken = open_netns(NS_R);
