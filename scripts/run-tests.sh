@@ -10,7 +10,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-LOGS=$WG_CACHE/logs
+LOGS=${WG_LOGS:-$WG_CACHE/logs}
 PASSED=0
 FAILED=0
 TIMINGS=()

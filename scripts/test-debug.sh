@@ -4,19 +4,19 @@
 # kernel: KASAN, lockdep and PROVE_RCU, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS,
 # kmemleak, UBSAN, DEBUG_NET, netdev and netns reference trackers and
 # WireGuard's boot-time self-tests (scripts/configs/debug.config), with
-# WireGuard as a module. It builds in a directory of its own, so the
-# normal build stays warm; the guest gets more memory and time, and
-# guest-stress.sh ends with a kmemleak scan. Not part of make test: a
+# WireGuard as a module. It has a tree and a build directory of its own,
+# so the normal build stays warm and both can be used at the same time;
+# the guest gets more memory and time, and guest-stress.sh ends with a
+# kmemleak scan. Not part of make test: a
 # cold debug build takes ~35 minutes on 2 cores, the run ~30 under TCG.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+export WG_TREE=$WG_CACHE/$WG_TREE_NAME/src-debug
 export WG_BUILD=$WG_CACHE/$WG_TREE_NAME/build-debug
+export WG_LOGS=$WG_CACHE/logs-debug
 export WG_CONFIG_EXTRA="${WG_CONFIG_EXTRA:-} debug"
 export WG_VARIANTS=m
 export WG_VM_MEM=${WG_VM_MEM:-4G}
 export WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-5400}
-# test_progs built against the normal kernel serves the debug one: the
-# WireGuard programs use UAPI headers only, the rest CO-RE
-export WG_SELFTESTS_REUSE=1
 exec "$WG_TOP/scripts/run-tests.sh" "$@"
