@@ -81,7 +81,8 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 
 /* The data of an skb is written in place: it must not be shared with a
  * clone or with pages of others, and a GSO packet is more than one
- * message. bpf_skb_pull_data() makes a TC program's skb writable.
+ * message. bpf_skb_pull_data() of the whole packet, after its last change
+ * of length, makes a TC program's skb writable.
  */
 static int wg_bpf_skb_writable(struct sk_buff *skb)
 {
@@ -247,8 +248,9 @@ __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
  * (CHECKSUM_PARTIAL) is completed first.
  *
  * Return: as bpf_xdp_wg_encrypt(), and -EBUSY if the packet data is
- * shared (a clone's, or fragments of others: bpf_skb_pull_data() makes
- * it private), -EMSGSIZE for a GSO packet.
+ * shared (a clone's, or fragments of others: bpf_skb_pull_data() of the
+ * whole packet, after its last change of length, makes it private),
+ * -EMSGSIZE for a GSO packet.
  */
 __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 				   u32 length, struct wg_peer *peer)
@@ -337,8 +339,9 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
  * verified, as on the device.
  *
  * Return: as bpf_xdp_wg_decrypt(), and -EBUSY if the packet data is
- * shared (a clone's, or fragments of others: bpf_skb_pull_data() makes
- * it private), -EMSGSIZE for a GSO packet.
+ * shared (a clone's, or fragments of others: bpf_skb_pull_data() of the
+ * whole packet, after its last change of length, makes it private),
+ * -EMSGSIZE for a GSO packet.
  */
 __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 				   u32 length, struct wg_peer *peer)

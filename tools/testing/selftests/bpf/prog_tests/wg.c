@@ -999,6 +999,56 @@ out:
 	wg_fastpath__destroy(skel);
 }
 
+/* A TCP connection from C to A, through R's fast path both ways; A sends
+ * the data. C's SYN and FIN are clones of the socket's copies, which the
+ * fast path makes private before it encrypts in place.
+ */
+#define FP_TCP_PORT	5201
+#define FP_TCP_BYTES	(256 * 1024)
+/* MSS 1368: the device MTU, less IPv4, TCP and timestamp headers */
+#define FP_TCP_SEGS	(FP_TCP_BYTES / 1368)
+
+static void test_fp_tcp(bool tc)
+{
+	struct wg_fastpath *skel;
+	int srv = -1, cli = -1;
+	struct nstoken *ns;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare") ||
+	    fp_start(skel, tc, true, true))
+		goto out;
+	ns = open_netns(NS_P);
+	if (!ASSERT_OK_PTR(ns, "open_netns A"))
+		goto out;
+	srv = start_server(AF_INET, SOCK_STREAM, OVER_A, FP_TCP_PORT, 5000);
+	close_netns(ns);
+	if (!ASSERT_GE(srv, 0, "start_server"))
+		goto out;
+	ns = open_netns(NS_C);
+	if (!ASSERT_OK_PTR(ns, "open_netns C"))
+		goto out;
+	cli = connect_to_fd(srv, 5000);
+	close_netns(ns);
+	if (!ASSERT_GE(cli, 0, "connect_to_fd"))
+		goto out;
+	/* from the accepted socket, A, to C */
+	ASSERT_OK(send_recv_data(srv, cli, FP_TCP_BYTES), "send_recv_data");
+	ASSERT_GE(fp_counter(skel, FP_DECRYPTED), FP_TCP_SEGS, "decrypted");
+	ASSERT_GT(fp_counter(skel, FP_ENCRYPTED), 0, "encrypted");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
+	ASSERT_EQ(skel->bss->last_encrypt_err, 0, "last encrypt error");
+out:
+	if (cli >= 0)
+		close(cli);
+	if (srv >= 0)
+		close(srv);
+	fp_stop(tc);
+	wg_fastpath__destroy(skel);
+}
+
 /*
  * Hostile input, with BPF_PROG_TEST_RUN: A's device seals made-up inner
  * packets into genuine data messages (progs/wg_hostile.c, "seal", run in
@@ -1508,6 +1558,9 @@ static void test_fastpath(void)
 		snprintf(name, sizeof(name), "%s_jumbo", mode[tc]);
 		if (test__start_subtest(name))
 			test_fp_jumbo(tc);
+		snprintf(name, sizeof(name), "%s_tcp", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_tcp(tc);
 		snprintf(name, sizeof(name), "%s_rekey", mode[tc]);
 		if (test__start_subtest(name))
 			test_fp_rekey(tc);

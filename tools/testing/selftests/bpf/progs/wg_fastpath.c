@@ -572,6 +572,14 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 		set_len(ctx, xdp, old_len);
 		return pass(xdp, WG_FP_PASS_HEAD);
 	}
+	/* TC: a clone (every TCP segment is one) writes its headers without
+	 * a copy, and may still share what set_len() and push_outer() added:
+	 * private now, after the last change of length
+	 */
+	if (!xdp && pkt_linear(ctx, xdp)) {
+		count(WG_FP_ERROR);
+		return act_drop(xdp);
+	}
 	err = wg_encrypt(ctx, xdp, ETH_HLEN + hlen - WG_HDR_LEN, inner_len,
 			 peer);
 	if (err) {
