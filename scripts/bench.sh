@@ -31,9 +31,12 @@ import json, os, re, sys
 out = sys.argv[1]
 raw = open(os.path.join(out, "guest.log")).read()
 accel = "KVM" if re.search(r"booting \S+ \(kvm,", raw) else "QEMU TCG (emulated CPU)"
-res, crypto = {}, {}
+res, crypto, profile = {}, {}, []
 for line in raw.splitlines():
     f = line.split()
+    if len(f) >= 3 and f[0] == "PROFILE":
+        profile.append((f[1], " ".join(f[2:])))
+        continue
     if len(f) == 6 and f[0] == "BENCH":
         res.setdefault(f[1], {})[f[2]] = {
             "pps": float(f[3]), "gbps": float(f[4]), "us_per_pkt": float(f[5])}
@@ -56,7 +59,8 @@ r = {
 # each packet is encrypted by one router and decrypted by the other
 limit = res["plain-xdp"]["udp64"]["us_per_pkt"] + 2 * crypto["64"]["crypto_ns"] / 1000
 r["xdp cpu/pkt vs plain-xdp + 2 crypto (64B)"] = ratio(res["xdp"]["udp64"]["us_per_pkt"], limit)
-json.dump({"accel": accel, "results": res, "crypto": crypto, "ratios": r},
+json.dump({"accel": accel, "results": res, "crypto": crypto, "ratios": r,
+           "profile_xdp_udp64": profile},
           open(os.path.join(out, "bench.json"), "w"), indent=1)
 
 rows = ["| mode | 64 B UDP kpps | 1400 B UDP Gbit/s | TCP Gbit/s | CPU us/pkt (64 B) |",
@@ -71,6 +75,13 @@ rows.append("encrypt kfunc alone (BPF_PROG_TEST_RUN): 64 B %.0f ns, 1400 B %.0f 
             " (lookups %.0f ns included)" % (crypto["64"]["encrypt_ns"],
             crypto["1400"]["encrypt_ns"], crypto["64"]["lookups_ns"]))
 rows.append("machine: %s, 2 vCPUs; one run, compare ratios" % accel)
+if profile:
+    rows.append("")
+    rows.append("profile, 64 B UDP through the XDP fast path (perf, all CPUs):")
+    rows.append("")
+    rows.append("| CPU time | symbol |")
+    rows.append("|---:|---|")
+    rows += ["| %s | `%s` |" % p for p in profile[:15]]
 table = "\n".join(rows)
 open(os.path.join(out, "bench.md"), "w").write(table + "\n")
 

@@ -127,12 +127,46 @@ PY
 	rm -rf "$tmp"
 }
 
+# What the checks read: the series, the new files, this script, the
+# tree's checkers and codespell's dictionary.
+inputs_key() {
+	{
+		cat "$WG_TOP"/patches/*.patch "$WG_TOP"/patches/v6.12/*.patch \
+			"$WG_TOP"/drivers/net/wireguard/bpf*.[ch] \
+			"$WG_TOP/Documentation/networking/wireguard-bpf.rst" \
+			"$0" /usr/share/codespell/dictionary.txt \
+			/usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt \
+			2>/dev/null
+		git -C "$WG_TREE" rev-parse "$WG_BASE_TAG"
+		python3 -c 'import docutils; print(docutils.__version__)'
+	} | sha256sum | cut -d' ' -f1
+}
+
 main() {
+	local cache=$WG_CACHE/check-series key
+
 	[ -f "$WG_TREE/scripts/checkpatch.pl" ] ||
 		die "no kernel tree at $WG_TREE (scripts/get-kernel.sh)"
-	check_patches
-	check_kernel_doc
-	check_rst
+	# A clean result stands while nothing the checks read changes
+	# (WG_RECHECK=1 runs them anyway).
+	key=$(inputs_key)
+	if [ -z "${WG_RECHECK:-}" ] && [ -f "$cache/$key" ]; then
+		stage "series and checkers unchanged since $(date -u -r "$cache/$key" '+%F %T UTC'): its clean result"
+		cat "$cache/$key"
+		return
+	fi
+	{
+		check_patches
+		check_kernel_doc
+		check_rst
+	} >"$cache.out" || true
+	cat "$cache.out"
+	FAILED=$(grep -c '^CHECK .* FAIL$' "$cache.out") || true
+	if [ "$FAILED" = 0 ]; then
+		mkdir -p "$cache"
+		mv "$cache.out" "$cache/$key"
+	fi
+	rm -f "$cache.out"
 	stage_done
 	[ "$FAILED" = 0 ]
 }

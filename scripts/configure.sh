@@ -46,6 +46,12 @@ check_config() {
 main() {
 	local new=$WG_BUILD/.config.new
 
+	if [ ! -d "$WG_BUILD" ] && [ "$WG_BUILD" != "$WG_BUILD_M" ] &&
+	   [ -f "$WG_BUILD_M/vmlinux" ]; then
+		stage "seeding $WG_BUILD from $WG_BUILD_M"
+		cp -a "$WG_BUILD_M" "$WG_BUILD.tmp"
+		mv "$WG_BUILD.tmp" "$WG_BUILD"
+	fi
 	mkdir -p "$WG_BUILD"
 	stage "configuring $WG_BUILD (WireGuard=$WG_VARIANT)"
 	rm -f "$new"

@@ -3,10 +3,11 @@
 # Runs inside the scripts/vmtest.sh guest: the WireGuard BPF selftests
 # (test_progs -t wg) and, with --netns, WireGuard's own netns.sh for the
 # stack path, and with --stress the fast path under load while its
-# devices, peers and programs change (guest-stress.sh). Prints one
-# "WGTEST <name> PASS|FAIL" line per result.
+# devices, peers and programs change (guest-stress.sh); --skip LIST
+# leaves out the subtests of test_progs' -b LIST. Prints one
+# "WGTEST <name> PASS|FAIL" line per result, and the slowest subtests.
 #
-#   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--stress]
+#   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--stress] [--skip LIST]
 set -u
 
 SELFTESTS=$1
@@ -14,12 +15,15 @@ TREE=$2
 shift 2
 NETNS=
 STRESS=
-for arg; do
-	case $arg in
+SKIP=
+while [ $# -gt 0 ]; do
+	case $1 in
 	--netns) NETNS=1 ;;
 	--stress) STRESS=1 ;;
-	*) echo "guest-tests.sh: unknown option $arg" >&2; exit 2 ;;
+	--skip) SKIP=$2; shift ;;
+	*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
 	esac
+	shift
 done
 failed=0
 
@@ -31,7 +35,14 @@ result() {
 run_test_progs() {
 	local out=/tmp/test_progs.out line name verdict
 
-	(cd "$SELFTESTS" && ./test_progs -t wg) 2>&1 | tee "$out"
+	# each subtest's line comes when it ends: note the time
+	(cd "$SELFTESTS" && ./test_progs -t wg ${SKIP:+-b "$SKIP"}) 2>&1 |
+		while IFS= read -r line; do
+			printf '%s\n' "$line"
+			case $line in
+			'#'*) echo "$SECONDS $line" >>/tmp/test_progs.times ;;
+			esac
+		done | tee "$out"
 	grep -q '^Summary:' "$out" || result test_progs FAIL
 	while read -r line; do
 		name=${line#* }
@@ -44,6 +55,9 @@ run_test_progs() {
 	done < <(grep -E '^#[0-9]+/[0-9]+ +wg/' "$out")
 	# a test that can't run must not pass silently
 	grep -qE '^#[0-9]+/[0-9]+ +wg/' "$out" || result test_progs_wg_ran FAIL
+	echo "slowest subtests (seconds):"
+	awk '{ print $1 - t, $3; t = $1 }' /tmp/test_progs.times |
+		sort -rn | head -n 8
 }
 
 run_netns_sh() {

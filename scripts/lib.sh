@@ -21,11 +21,17 @@ WG_TREE=${WG_TREE:-$WG_CACHE/$WG_TREE_NAME/src}
 WG_JOBS=${WG_JOBS:-$(($(nproc) + 1))}
 WG_CLANG=${WG_CLANG:-clang-19}
 WG_LLVM_SUFFIX=${WG_LLVM_SUFFIX:--19}
-# Build variants: "m" (WireGuard as a module, the default) and "y". They
-# share one build directory: switching rebuilds only what depends on the
-# options that differ (WireGuard and its crypto), not the whole kernel.
+# Build variants: "m" (WireGuard as a module, the default) in build/, and
+# "y" in build-y/, which starts as a copy of build/ (configure.sh): the
+# first =y build rebuilds only what the options that differ touch, and
+# neither variant rebuilds anything when make test switches between them.
 WG_VARIANT=${WG_VARIANT:-m}
-WG_BUILD=${WG_BUILD:-$WG_CACHE/$WG_TREE_NAME/build}
+WG_BUILD_M=$WG_CACHE/$WG_TREE_NAME/build
+if [ "$WG_VARIANT" = m ]; then
+	WG_BUILD=${WG_BUILD:-$WG_BUILD_M}
+else
+	WG_BUILD=${WG_BUILD:-$WG_BUILD_M-$WG_VARIANT}
+fi
 # test_progs builds in the (cached) tree, as BPF CI does: its Makefile
 # does not rebuild reliably with OUTPUT elsewhere.
 WG_SELFTESTS=$WG_TREE/tools/testing/selftests/bpf

@@ -8,7 +8,8 @@ PKGS="linux-source-6.12 gcc make git bc bison flex cpio rsync xz-utils
       libelf-dev libssl-dev libcap-dev zlib1g-dev libzstd-dev dwarves
       ccache clang-19 llvm-19 lld-19 qemu-system-x86 busybox-static
       kmod iproute2 iputils-ping ethtool wireguard-tools iperf3 ncat iptables
-      python3 python3-docutils python3-ply python3-git sparse codespell perl"
+      python3 python3-docutils python3-ply python3-git sparse codespell perl
+      linux-perf"
 
 missing_pkgs() {
 	local p
