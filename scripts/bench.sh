@@ -31,9 +31,12 @@ import json, os, re, sys
 out = sys.argv[1]
 raw = open(os.path.join(out, "guest.log")).read()
 accel = "KVM" if re.search(r"booting \S+ \(kvm,", raw) else "QEMU TCG (emulated CPU)"
-res, crypto, profile = {}, {}, []
+res, crypto, profile, callers = {}, {}, [], []
 for line in raw.splitlines():
     f = line.split()
+    if f and f[0] == "PROFILE-CALLERS":
+        callers.append(line.split(" ", 1)[1] if " " in line else "")
+        continue
     if len(f) >= 3 and f[0] == "PROFILE":
         profile.append((f[1], " ".join(f[2:])))
         continue
@@ -59,6 +62,8 @@ r = {
 # each packet is encrypted by one router and decrypted by the other
 limit = res["plain-xdp"]["udp64"]["us_per_pkt"] + 2 * crypto["64"]["crypto_ns"] / 1000
 r["xdp cpu/pkt vs plain-xdp + 2 crypto (64B)"] = ratio(res["xdp"]["udp64"]["us_per_pkt"], limit)
+open(os.path.join(out, "profile.txt"), "w").write(
+    "".join("%s %s\n" % p for p in profile) + "\n" + "\n".join(callers) + "\n")
 json.dump({"accel": accel, "results": res, "crypto": crypto, "ratios": r,
            "profile_xdp_udp64": profile},
           open(os.path.join(out, "bench.json"), "w"), indent=1)
@@ -113,7 +118,7 @@ print(table)
 print()
 for k, v in r.items():
     print("  %-45s %.2f" % (k, v))
-print("results: %s/bench.{json,md,svg}" % out)
+print("results: %s/bench.{json,md,svg}, profile.txt" % out)
 print("ratio xdp/stack: pps64=%.2f gbps1400=%.2f; tc/stack: pps64=%.2f" % (
     r["xdp/stack pps64"], r["xdp/stack gbps1400"], r["tc/stack pps64"]))
 PY

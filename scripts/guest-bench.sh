@@ -13,7 +13,7 @@
 # with BPF_PROG_TEST_RUN at both sizes. Prints "BENCH mode load pps gbps
 # us_per_pkt" and "CRYPTO size ns" lines for scripts/bench.sh.
 #
-#   guest-bench.sh SELFTESTS_DIR
+#   guest-bench.sh SELFTESTS_DIR [--profile-only]
 set -eu
 . "$(dirname "$0")/guest-topology.sh"
 
@@ -141,6 +141,10 @@ profile() {
 		-g none --percent-limit 0.7 2>/dev/null |
 		sed -n 's/^ *\([0-9.]*%\) *\[.\] \(.*\)/PROFILE \1 \2/p' |
 		head -n 40
+	# and the call chains into the busiest ones
+	perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+		-g caller,2 --percent-limit 2 2>/dev/null |
+		grep -v -e '^#' -e '^$' | head -n 200 | sed 's/^/PROFILE-CALLERS /'
 }
 
 run_mode() {
@@ -192,6 +196,12 @@ setup() {
 
 main() {
 	setup
+	if [ "${2:-}" = --profile-only ]; then
+		attach xdp
+		pktgen_config 64
+		profile
+		return
+	fi
 	run_mode stack
 	attach xdp
 	run_mode xdp
