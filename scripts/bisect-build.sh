@@ -6,6 +6,11 @@
 # or error there. Works in a git worktree of the kernel tree and build
 # directories of its own in the cache, so the main build stays as it is.
 # Prints one "BISECT <n>-<variant> PASS|FAIL" line per build.
+#
+#   bisect-build.sh          every patch (make bisect)
+#   bisect-build.sh --tip    the last patch only (make test, with
+#                            WG_BISECT_VARIANTS=n: the one configuration
+#                            its kernel builds do not cover)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +51,7 @@ main() {
 
 	commits=$(bgit rev-list --reverse "$WG_BASE_TAG..$WG_BRANCH") ||
 		die "the series is not applied (scripts/apply-series.sh)"
+	[ -n "$commits" ] || die "the series is not applied (scripts/apply-series.sh)"
 	if [ ! -e "$BISECT_TREE/.git" ]; then
 		stage "adding the worktree $BISECT_TREE"
 		bgit worktree prune
@@ -53,6 +59,9 @@ main() {
 	fi
 	for c in $commits; do
 		n=$((n + 1))
+		if [ "${1:-}" = --tip ] && [ "$c" != "$(echo "$commits" | tail -n 1)" ]; then
+			continue
+		fi
 		git -C "$BISECT_TREE" checkout -q --detach "$c"
 		stage "$n: $(git -C "$BISECT_TREE" log -1 --format=%s)"
 		for v in ${WG_BISECT_VARIANTS:-y m n}; do
@@ -60,6 +69,7 @@ main() {
 		done
 	done
 	stage_done
+	[ "${1:-}" = --tip ] && n=1
 	echo "$(( n * $(echo ${WG_BISECT_VARIANTS:-y m n} | wc -w) - FAILED )) passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
 }

@@ -716,7 +716,13 @@ static void test_fp_nokey(bool tc)
 	skel = wg_fastpath__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
 		return;
+	/* no session on either side, and A, which has no endpoint for R,
+	 * cannot start one: the first packet finds no key
+	 */
 	SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A " remove");
+	SYS(out, "ip netns exec " NS_P " wg set wg_a peer " PUB_B " remove");
+	SYS(out, "ip netns exec " NS_P " wg set wg_a peer " PUB_B
+	    " allowed-ips " FP_ALLOWED_R);
 	SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
 	    " allowed-ips " FP_ALLOWED_A " endpoint " FP_EP4 ":%d", FP_PORT_A);
 	if (!ASSERT_EQ(wg_handshake(NS_R, "wg_r"), 0, "no handshake yet") ||
