@@ -2,23 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the scripts/vmtest.sh guest: the WireGuard BPF selftests
 # (test_progs -t wg) and, with --netns, WireGuard's own netns.sh for the
-# stack path, and with --stress the fast path under load while its
-# devices, peers and programs change (guest-stress.sh); --skip LIST
-# leaves out the subtests of test_progs' -b LIST. Prints one
-# "WGTEST <name> PASS|FAIL" line per result.
+# stack path, with --netns-fastpath netns.sh again with the reference
+# fast path attached in its namespaces (guest-netns-fp.sh), and with
+# --stress the fast path under load while its devices, peers and
+# programs change (guest-stress.sh); --skip LIST leaves out the subtests
+# of test_progs' -b LIST. On a kernel with kmemleak, ends with a scan
+# for what leaked while the tests ran. Prints one
+# "WGTEST <name> PASS|FAIL" line per result, and the time each part
+# took.
 #
-#   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--stress] [--skip LIST]
+#   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--netns-fastpath]
+#                  [--stress] [--skip LIST]
 set -u
 
 SELFTESTS=$1
 TREE=$2
 shift 2
 NETNS=
+NETNS_FP=
 STRESS=
 SKIP=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--netns) NETNS=1 ;;
+	--netns-fastpath) NETNS_FP=1 ;;
 	--stress) STRESS=1 ;;
 	--skip) SKIP=$2; shift ;;
 	*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
@@ -76,7 +83,42 @@ run_stress() {
 	grep -q '^WGTEST stress ' /tmp/stress.out || result stress FAIL
 }
 
-run_test_progs
-[ -n "$STRESS" ] && run_stress
-[ -n "$NETNS" ] && run_netns_sh
+run_netns_fp() {
+	bash "$(dirname "$0")/guest-netns-fp.sh" "$SELFTESTS" "$TREE" 2>&1 |
+		tee /tmp/netns-fp.log
+	grep -q '^WGTEST .* PASS' /tmp/netns-fp.log || failed=1
+	grep -q '^WGTEST ' /tmp/netns-fp.log ||
+		result wireguard/netns.sh+fastpath FAIL
+}
+
+timed() {	# timed NAME FUNCTION: run it, print how long it took
+	local t0=$SECONDS
+
+	"$2"
+	echo "WGTIME $1 $((SECONDS - t0))s"
+}
+
+# A debug kernel's kmemleak: what leaks while the tests run. What the
+# boot left is cleared first; two scans, as an object is reported only
+# once it looks unreferenced twice.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+run_kmemleak() {
+	echo scan >"$KMEMLEAK"
+	sleep 5
+	echo scan >"$KMEMLEAK"
+	if grep -q unreferenced "$KMEMLEAK"; then
+		head -n 60 "$KMEMLEAK"
+		result kmemleak FAIL
+	else
+		result kmemleak PASS
+	fi
+}
+
+[ ! -w "$KMEMLEAK" ] || echo clear >"$KMEMLEAK"
+timed test_progs run_test_progs
+[ -z "$STRESS" ] || timed stress run_stress
+[ -z "$NETNS_FP" ] || timed netns.sh+fastpath run_netns_fp
+[ -z "$NETNS" ] || timed netns.sh run_netns_sh
+[ ! -w "$KMEMLEAK" ] || timed kmemleak run_kmemleak
 exit $failed

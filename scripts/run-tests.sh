@@ -60,8 +60,9 @@ build_variant() {
 		WG_VARIANT=$1 "$WG_TOP/scripts/build-kernel.sh"
 }
 
-# What each variant's VM runs. =m: all of test_progs -t wg, and the
-# stress run, which ends with the module's unload. =y: the subtests where
+# What each variant's VM runs. =m: all of test_progs -t wg, the stress
+# run, which ends with the module's unload, and netns.sh with the fast
+# path attached. =y: the subtests where
 # a built-in WireGuard differs (kfuncs in vmlinux's BTF, registered at
 # boot: verifier, lookups, every fast-path case), not the slow ones that
 # run the same code again, and the stack's own netns.sh.
@@ -70,7 +71,7 @@ WG_Y_SKIP=$WG_Y_SKIP,wg/xdp_keepalive,wg/tc_keepalive,wg/xdp_replay,wg/tc_replay
 
 vm_args() {
 	case $1 in
-	m) echo "--stress" ;;
+	m) echo "--stress --netns-fastpath" ;;
 	y) echo "--netns --skip $WG_Y_SKIP" ;;
 	esac
 }

@@ -14,6 +14,8 @@
 # run in it; /tmp, /run are tmpfs; bpffs, debugfs, tracefs, cgroup2 are
 # mounted; modprobe loads the build's modules. WG_VM_ACCEL=kvm|tcg|auto
 # (default auto: KVM if a short probe boot works, else TCG).
+# WG_FUZZ_PACKETS, WG_STRESS_SECS and WG_NETNS_TIMEOUT reach CMD's
+# environment when set.
 #
 # Exit status: CMD's; 1 if the guest's kernel log shows a splat (BUG,
 # WARNING, KASAN, UBSAN, lockdep, refcount, kmemleak, RCU stall, stuck
@@ -25,6 +27,8 @@ set -eu
 
 SPLATS='BUG:|WARNING:|KASAN:|UBSAN:|kernel BUG at|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|held lock freed|lock held when returning|refcount_t:|unreferenced object|rcu: INFO:|self-detected stall|detected stall|unregister_netdevice: waiting|hung_task|soft lockup|hard LOCKUP|list_add corruption|list_del corruption|double free|use-after-free|slab-out-of-bounds'
 
+# the guest scripts' knobs, passed on when set
+GUEST_ENV="WG_FUZZ_PACKETS WG_STRESS_SECS WG_NETNS_TIMEOUT"
 KERNEL=
 MEM=${WG_VM_MEM:-2G}
 CPUS=${WG_VM_CPUS:-2}
@@ -32,7 +36,7 @@ TIMEOUT=${WG_VM_TIMEOUT:-1200}
 CWD=$PWD
 
 usage() {
-	sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -87,6 +91,9 @@ prepare_share() {
 	# host directories the guest needs that its tmpfs on /tmp would hide
 	realpath -m "$WG_TOP" "$WG_CACHE" "$CWD" "$modroot" >"$share/keep"
 	{
+		for v in $GUEST_ENV; do
+			[ -z "${!v:-}" ] || printf 'export %s=%q\n' "$v" "${!v}"
+		done
 		printf '%q ' "${CMD[@]}"
 		echo
 	} >"$share/cmd"

@@ -345,7 +345,8 @@ out:
  */
 #define FP_MSG_LEN_1000 1072
 
-enum { FP_ENCRYPTED, FP_DECRYPTED, FP_KEEPALIVE, FP_PASS, FP_ERROR };
+enum { FP_ENCRYPTED, FP_DECRYPTED, FP_KEEPALIVE, FP_PASS, FP_ERROR,
+       FP_DEVICE };
 /* enum wg_fp_pass of the program */
 enum { FP_PASS_TAIL = 7, FP_PASS_NO_KEY };
 
@@ -1055,6 +1056,45 @@ out:
 	wg_fastpath__destroy(skel);
 }
 
+/* R pings A from its tunnel address, bound to wg_r: the replies reach
+ * the socket only if they come out of wg_r. The fast path decrypts them
+ * and, as they are R's own, hands them to the stack through wg_r: TC
+ * redirects them into it; XDP leaves the device in the packet's
+ * metadata for tc_wg on the same device to do so (XDP alone passes them
+ * up the stack of veth_ra, where the socket does not see them).
+ */
+static void test_fp_local(bool tc)
+{
+	struct wg_fastpath *skel;
+
+	skel = wg_fastpath__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
+		return;
+	if (!ASSERT_OK(fp_prepare(false), "fp_prepare") ||
+	    fp_start(skel, tc, false, true))
+		goto out;
+	if (!tc) {
+		/* XDP alone: up the stack of veth_ra, not to the socket */
+		ASSERT_EQ(ping_received(NS_R, "-4 -c 1 -W 2 -I wg_r " OVER_A),
+			  0, "XDP alone: replies through veth_ra");
+		if (fp_attach_tc(NS_R, "veth_ra",
+				 bpf_program__fd(skel->progs.tc_wg)))
+			goto out;
+	}
+	ASSERT_EQ(ping_received(NS_R, "-4 -c 3 -i 0.2 -W 3 -I wg_r " OVER_A),
+		  3, "IPv4 replies through wg_r");
+	ASSERT_EQ(ping_received(NS_R, "-6 -c 3 -i 0.2 -W 3 -I wg_r " OVER_A6),
+		  3, "IPv6 replies through wg_r");
+	ASSERT_GE(fp_counter(skel, FP_DECRYPTED), tc ? 6 : 7, "decrypted");
+	ASSERT_GE(fp_counter(skel, FP_DEVICE), 6, "handed to wg_r");
+	ASSERT_EQ(fp_counter(skel, FP_ERROR), 0, "errors");
+out:
+	if (!tc)
+		fp_detach(true, NS_R, "veth_ra");
+	fp_stop(tc);
+	wg_fastpath__destroy(skel);
+}
+
 /*
  * Hostile input, with BPF_PROG_TEST_RUN: A's device seals made-up inner
  * packets into genuine data messages (progs/wg_hostile.c, "seal", run in
@@ -1567,6 +1607,9 @@ static void test_fastpath(void)
 		snprintf(name, sizeof(name), "%s_tcp", mode[tc]);
 		if (test__start_subtest(name))
 			test_fp_tcp(tc);
+		snprintf(name, sizeof(name), "%s_local", mode[tc]);
+		if (test__start_subtest(name))
+			test_fp_local(tc);
 		snprintf(name, sizeof(name), "%s_rekey", mode[tc]);
 		if (test__start_subtest(name))
 			test_fp_rekey(tc);

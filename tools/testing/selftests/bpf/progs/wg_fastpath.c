@@ -6,7 +6,10 @@
  * flow of Documentation/networking/wireguard-bpf.rst. Handshakes,
  * cookies and everything that is not WireGuard traffic pass to the
  * stack untouched, and so does anything the fast path cannot take (no
- * key yet, no endpoint, no neighbour, GSO, ...).
+ * key yet, no endpoint, no neighbour, GSO, ...). Decrypted packets it
+ * does not forward (for a local address, say) go up the stack through
+ * the WireGuard device, as on the stack path; with XDP, that takes
+ * tc_wg on the same device too.
  *
  *   ip link set dev eth0 xdp obj wg_fastpath.bpf.o sec xdp.frags program xdp_wg
  *   tc qdisc add dev eth0 clsact
@@ -48,6 +51,7 @@ enum {
 	WG_FP_KEEPALIVE,
 	WG_FP_PASS,
 	WG_FP_ERROR,
+	WG_FP_DEVICE,	/* decrypted, then up the stack through the device */
 	WG_FP_MAX,
 };
 
@@ -70,6 +74,28 @@ enum wg_fp_pass {
 	WG_FP_PASS_TAIL,
 	WG_FP_PASS_NO_KEY,
 };
+
+/* XDP to TC, in the metadata of a packet XDP decrypted but could not
+ * forward: the WireGuard device it is for (see deliver())
+ */
+struct wg_fp_meta {
+	__u32 magic;
+	__u32 ifindex;
+};
+
+#define WG_FP_META_MAGIC 0x77676670	/* "wgfp" */
+
+/* The two fields the program reads of the kernel's struct wg_device and
+ * struct net_device, relocated by CO-RE against their BTF (vmlinux or
+ * wireguard.ko)
+ */
+struct net_device___wgfp {
+	int ifindex;
+} __attribute__((preserve_access_index));
+
+struct wg_device___wgfp {
+	struct net_device___wgfp *dev;
+} __attribute__((preserve_access_index));
 
 /* For the selftests: the last error of each kfunc, the last pass reason */
 int last_encrypt_err;
@@ -291,14 +317,17 @@ static __always_inline int parse_ip(struct pkt *p)
 	return 0;
 }
 
-/* FIB lookup of the IP packet after the Ethernet header */
-static __always_inline int fib_lookup(void *ctx, const bool xdp, struct pkt *p,
-				      struct bpf_fib_lookup *fib, __u32 flags)
+/* FIB lookup of the IP packet after the Ethernet header, as if it came
+ * in on @ifindex
+ */
+static __always_inline int fib_lookup(void *ctx, struct pkt *p,
+				      struct bpf_fib_lookup *fib, __u32 ifindex,
+				      __u32 flags)
 {
 	struct ethhdr *eth = p->data;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->ifindex = pkt_ifindex(ctx, xdp);
+	fib->ifindex = ifindex;
 	if (p->proto == ETH_P_IP) {
 		struct iphdr *iph = (void *)(eth + 1);
 
@@ -540,10 +569,11 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 	old_len = pkt_len(ctx, xdp);
 	if (inner_len > mtu || inner_len + ETH_HLEN > old_len)
 		return pass(xdp, WG_FP_PASS_SIZE);	/* for the stack */
-	/* TC: linear and private. XDP: fragments are fine, but the outer
-	 * IPv6 UDP checksum is computed over linear data only
+	/* XDP: fragments are fine, but the outer IPv6 UDP checksum is
+	 * computed over linear data only. TC: made linear and private
+	 * below, after the last change of length.
 	 */
-	if (pkt_linear(ctx, xdp) && (!xdp || family == AF_INET6))
+	if (xdp && family == AF_INET6 && pkt_linear(ctx, xdp))
 		return pass(xdp, WG_FP_PASS_SIZE);
 	p->data = pkt_data(ctx, xdp);
 	p->data_end = pkt_end(ctx, xdp);
@@ -604,6 +634,60 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 	return bpf_redirect(fib.ifindex, 0);
 }
 
+static __always_inline __u32 wg_ifindex(struct wg_device *wg)
+{
+	return ((struct wg_device___wgfp *)wg)->dev->ifindex;
+}
+
+/* Hand a decrypted packet that is not forwarded here (local address, a
+ * route or neighbour the stack must resolve, TTL expiring) to the stack
+ * through the WireGuard device @ifindex, where the stack path delivers
+ * it: sockets bound to the device, firewall rules and reverse-path
+ * filters see what they would see. TC redirects it into the device. XDP
+ * can't: it passes the packet with the device in its metadata, for
+ * tc_wg on the same device to redirect. Without tc_wg, the packet goes
+ * up the stack of the device it came in on.
+ */
+static __always_inline int deliver(void *ctx, const bool xdp, __u32 ifindex)
+{
+	struct xdp_md *xdp_ctx = ctx;
+	struct wg_fp_meta *meta;
+
+	if (!xdp) {
+		count(WG_FP_DEVICE);
+		return bpf_redirect(ifindex, BPF_F_INGRESS);
+	}
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return XDP_PASS;
+	barrier_var(xdp_ctx);
+	meta = (void *)(long)xdp_ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)xdp_ctx->data)
+		return XDP_PASS;
+	meta->magic = WG_FP_META_MAGIC;
+	meta->ifindex = ifindex;
+	return XDP_PASS;
+}
+
+/* A packet xdp_wg decrypted for tc_wg to hand to the WireGuard device */
+static __always_inline int deliver_meta(struct __sk_buff *ctx)
+{
+	struct wg_fp_meta *meta = (void *)(long)ctx->data_meta;
+	struct wg_device *wg;
+	__u32 ifindex;
+
+	if ((void *)(meta + 1) > (void *)(long)ctx->data ||
+	    meta->magic != WG_FP_META_MAGIC)
+		return -1;
+	ifindex = meta->ifindex;
+	/* a WireGuard device of this namespace, or the stack's */
+	wg = bpf_skb_wg_device_get_by_index(ctx, ifindex);
+	if (!wg)
+		return TC_ACT_OK;
+	bpf_wg_device_put(wg);
+	count(WG_FP_DEVICE);
+	return bpf_redirect(ifindex, BPF_F_INGRESS);
+}
+
 /* Decrypt a data message at @off (UDP payload of @msg_len bytes) from a
  * peer of @wg and forward the inner packet. Returns the action.
  */
@@ -615,8 +699,8 @@ static __always_inline int decrypt_and_forward(void *ctx, const bool xdp,
 	struct ethhdr orig, *eth;
 	struct wg_peer *peer;
 	struct pkt p = {};
+	__u32 *hdr, ifindex;
 	__u8 version;
-	__u32 *hdr;
 	int err;
 
 	/* TC: linear and private; XDP: fragments are fine */
@@ -674,10 +758,11 @@ static __always_inline int decrypt_and_forward(void *ctx, const bool xdp,
 	p.data_end = pkt_end(ctx, xdp);
 	count(WG_FP_DECRYPTED);
 
-	/* Local, or the stack's to resolve: up the stack on this device */
-	if (fib_lookup(ctx, xdp, &p, &fib, 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	/* routed as the stack routes it: in on the WireGuard device */
+	ifindex = wg_ifindex(wg);
+	if (fib_lookup(ctx, &p, &fib, ifindex, 0) != BPF_FIB_LKUP_RET_SUCCESS ||
 	    dec_ttl(&p))
-		return act_pass(xdp);
+		return deliver(ctx, xdp, ifindex);
 	eth = p.data;
 	if ((void *)(eth + 1) > p.data_end)
 		return act_drop(xdp);
@@ -719,7 +804,8 @@ static __always_inline int wg_fastpath(void *ctx, const bool xdp)
 	}
 
 	/* a packet routed into a WireGuard device? */
-	if (fib_lookup(ctx, xdp, &p, &fib, BPF_FIB_LOOKUP_SKIP_NEIGH) !=
+	if (fib_lookup(ctx, &p, &fib, pkt_ifindex(ctx, xdp),
+		       BPF_FIB_LOOKUP_SKIP_NEIGH) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
 		return act_pass(xdp);
 	wg = wg_by_index(ctx, xdp, fib.ifindex);
@@ -752,6 +838,10 @@ int xdp_wg(struct xdp_md *ctx)
 SEC("tc")
 int tc_wg(struct __sk_buff *ctx)
 {
+	int ret = deliver_meta(ctx);
+
+	if (ret >= 0)
+		return ret;
 	/* GSO packets are segmented by the stack; the rest is parsed from
 	 * its linear headers
 	 */
@@ -773,7 +863,8 @@ int xdp_fwd(struct xdp_md *ctx)
 	p.data = pkt_data(ctx, true);
 	p.data_end = pkt_end(ctx, true);
 	if (parse_ip(&p) ||
-	    fib_lookup(ctx, true, &p, &fib, 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    fib_lookup(ctx, &p, &fib, pkt_ifindex(ctx, true), 0) !=
+	    BPF_FIB_LKUP_RET_SUCCESS ||
 	    dec_ttl(&p))
 		return XDP_PASS;
 	eth = p.data;

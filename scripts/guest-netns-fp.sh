@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the scripts/vmtest.sh guest: WireGuard's own netns.sh with
+# the reference fast path attached. xdp_wg and tc_wg are loaded once and
+# pinned; a watcher attaches both to every loopback and veth device of
+# every namespace netns.sh creates, as the devices appear. netns.sh must
+# pass as it does on the stack path, and the fast path must have taken
+# part: packets decrypted, and packets handed up the stack through a
+# WireGuard device (netns.sh's traffic is for the namespaces' own
+# addresses). Prints "WGTEST wireguard/netns.sh+fastpath PASS|FAIL".
+#
+#   guest-netns-fp.sh SELFTESTS_DIR TREE
+set -eu
+
+ST=$1
+TREE=$2
+OBJ=$ST/wg_fastpath.bpf.o
+BPFTOOL=$ST/tools/sbin/bpftool
+# ip -n remounts /sys in the namespace: keep the pins where it looks
+BPFFS=/tmp/wgfp-bpffs
+NAME=wireguard/netns.sh+fastpath
+
+say() { printf '== %s\n' "$*"; }
+
+load() {
+	modprobe wireguard 2>/dev/null || true	# its BTF, for the kfuncs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS"
+	"$BPFTOOL" prog loadall "$OBJ" "$BPFFS/progs" pinmaps "$BPFFS/maps"
+}
+
+# Attach to one device unless it has the programs already (a device
+# moved to another namespace loses its clsact qdisc)
+attach_dev() {	# attach_dev NS DEV
+	if ! ip -n "$1" link show dev "$2" 2>/dev/null | grep -q ' xdp'; then
+		ip -n "$1" link set dev "$2" xdp pinned "$BPFFS/progs/xdp_wg" \
+			2>/dev/null && echo "attach xdp $1 $2" >>/tmp/netns-fp.ops
+	fi
+	if ! tc -n "$1" filter show dev "$2" ingress 2>/dev/null |
+			grep -q tc_wg; then
+		tc -n "$1" qdisc add dev "$2" clsact 2>/dev/null || true
+		tc -n "$1" filter add dev "$2" ingress bpf da \
+			pinned "$BPFFS/progs/tc_wg" 2>/dev/null &&
+			echo "attach tc $1 $2" >>/tmp/netns-fp.ops
+	fi
+}
+
+watch() {
+	local ns d
+
+	while :; do
+		for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+			for d in lo $(ip -n "$ns" -o link show type veth \
+					2>/dev/null |
+				      awk -F': ' '{ sub("@.*", "", $2);
+						    print $2 }'); do
+				attach_dev "$ns" "$d" || true
+			done
+		done
+		sleep 0.5
+	done
+}
+
+# Sum of counter $1 (enum of wg_fastpath.c) over the CPUs
+counter() {
+	"$BPFTOOL" map dump pinned "$BPFFS/maps/wg_fp_stats" -j |
+		python3 -c '
+import json, sys
+total = 0
+for v in json.load(sys.stdin)[int(sys.argv[1])]["values"]:
+    val = v["value"]
+    if isinstance(val, list):
+        val = int.from_bytes(bytes(int(b, 16) for b in val), "little")
+    total += int(val)
+print(total)' "$1"
+}
+
+main() {
+	local watcher status=0 dec dev err
+
+	say "loading the fast path, attaching it in every namespace of netns.sh"
+	load
+	: >/tmp/netns-fp.ops
+	watch &
+	watcher=$!
+	mkdir -p /tmp/wg-bin
+	ln -sf /usr/sbin/iptables-legacy /tmp/wg-bin/iptables
+	PATH=/tmp/wg-bin:$PATH timeout -k 10 "${WG_NETNS_TIMEOUT:-1500}" \
+		bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
+		< <(sleep 100000) >/tmp/netns-fp.out 2>&1 || status=$?
+	kill "$watcher" 2>/dev/null || true
+	wait "$watcher" 2>/dev/null || true
+	if [ "$status" -ne 0 ]; then
+		tail -n 40 /tmp/netns-fp.out
+		echo "netns.sh exit status $status"
+	else
+		tail -n 3 /tmp/netns-fp.out
+	fi
+	dec=$(counter 1)
+	err=$(counter 4)
+	dev=$(counter 5)
+	echo "  attached: $(grep -c '^attach xdp' /tmp/netns-fp.ops) xdp, $(grep -c '^attach tc' /tmp/netns-fp.ops) tc"
+	echo "  fast path: $dec decrypted, $dev handed to a WireGuard device, $err errors"
+	if [ "$status" -eq 0 ] && [ "$dec" -gt 0 ] && [ "$dev" -gt 0 ]; then
+		echo "WGTEST $NAME PASS"
+	else
+		echo "WGTEST $NAME FAIL"
+		return 1
+	fi
+}
+
+main "$@"
