@@ -345,8 +345,10 @@ out:
  */
 #define FP_MSG_LEN_1000 1072
 
-enum { FP_ENCRYPTED, FP_DECRYPTED, FP_KEEPALIVE, FP_PASS, FP_ERROR,
-       FP_DEVICE };
+enum {
+	FP_ENCRYPTED, FP_DECRYPTED, FP_KEEPALIVE, FP_PASS, FP_ERROR, FP_DEVICE,
+};
+
 /* enum wg_fp_pass of the program */
 enum { FP_PASS_TAIL = 7, FP_PASS_NO_KEY };
 
