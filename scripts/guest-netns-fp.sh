@@ -75,6 +75,27 @@ for v in json.load(sys.stdin)[int(sys.argv[1])]["values"]:
 print(total)' "$1"
 }
 
+# netns.sh, up to WG_NETNS_TRIES (2) times: under TCG on a loaded host
+# its one-second ping timeouts can expire before a handshake is done.
+# Its input blocks (it sleeps with read -t); no process of it may keep
+# our output open.
+netns_sh() {
+	local try status
+
+	for try in $(seq "${WG_NETNS_TRIES:-2}"); do
+		status=0
+		PATH=/tmp/wg-bin:$PATH timeout -k 10 "${WG_NETNS_TIMEOUT:-1500}" \
+			bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
+			< <(exec sleep 100000 >/dev/null 2>&1) \
+			>/tmp/netns-fp.out 2>&1 || status=$?
+		[ "$status" -ne 0 ] || break
+		echo "netns.sh failed (status $status) on try $try:"
+		tail -n 25 /tmp/netns-fp.out
+	done
+	[ "$status" -ne 0 ] || echo "netns.sh passed on try $try"
+	return "$status"
+}
+
 main() {
 	local watcher status=0 dec dev err
 
@@ -85,17 +106,10 @@ main() {
 	watcher=$!
 	mkdir -p /tmp/wg-bin
 	ln -sf /usr/sbin/iptables-legacy /tmp/wg-bin/iptables
-	PATH=/tmp/wg-bin:$PATH timeout -k 10 "${WG_NETNS_TIMEOUT:-1500}" \
-		bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
-		< <(sleep 100000) >/tmp/netns-fp.out 2>&1 || status=$?
+	netns_sh || status=$?
 	kill "$watcher" 2>/dev/null || true
 	wait "$watcher" 2>/dev/null || true
-	if [ "$status" -ne 0 ]; then
-		tail -n 40 /tmp/netns-fp.out
-		echo "netns.sh exit status $status"
-	else
-		tail -n 3 /tmp/netns-fp.out
-	fi
+	pkill -f 'sleep 100000' 2>/dev/null || true
 	dec=$(counter 1)
 	err=$(counter 4)
 	dev=$(counter 5)

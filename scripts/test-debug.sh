@@ -24,6 +24,9 @@ export WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-7200}
 # PCI interrupt routing from the BIOS table: ACPI's _PRT method runs into
 # the AML interpreter's 30 s loop timeout on this kernel under TCG
 export WG_VM_APPEND="${WG_VM_APPEND:-pci=noacpi}"
-# the fuzz subtest's packets (100 000 in make test)
+# the fuzz subtest's packets (100 000 in make test); all of test_progs
+# -t wg and the stress run, not netns.sh with the fast path attached
+# (test_progs' local subtests cover its path into the device)
 export WG_FUZZ_PACKETS=${WG_FUZZ_PACKETS:-20000}
+export WG_VM_ARGS_M=${WG_VM_ARGS_M:---stress}
 exec "$WG_TOP/scripts/run-tests.sh" "$@"

@@ -14,8 +14,8 @@
 # run in it; /tmp, /run are tmpfs; bpffs, debugfs, tracefs, cgroup2 are
 # mounted; modprobe loads the build's modules. WG_VM_ACCEL=kvm|tcg|auto
 # (default auto: KVM if a short probe boot works, else TCG).
-# WG_FUZZ_PACKETS, WG_STRESS_SECS and WG_NETNS_TIMEOUT reach CMD's
-# environment when set.
+# WG_FUZZ_PACKETS, WG_STRESS_SECS, WG_NETNS_TIMEOUT and WG_NETNS_TRIES
+# reach CMD's environment when set.
 #
 # Exit status: CMD's; 1 if the guest's kernel log shows a splat (BUG,
 # WARNING, KASAN, UBSAN, lockdep, refcount, kmemleak, RCU stall, stuck
@@ -28,7 +28,7 @@ set -eu
 SPLATS='BUG:|WARNING:|KASAN:|UBSAN:|kernel BUG at|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|held lock freed|lock held when returning|refcount_t:|unreferenced object|rcu: INFO:|self-detected stall|detected stall|unregister_netdevice: waiting|hung_task|soft lockup|hard LOCKUP|list_add corruption|list_del corruption|double free|use-after-free|slab-out-of-bounds'
 
 # the guest scripts' knobs, passed on when set
-GUEST_ENV="WG_FUZZ_PACKETS WG_STRESS_SECS WG_NETNS_TIMEOUT"
+GUEST_ENV="WG_FUZZ_PACKETS WG_STRESS_SECS WG_NETNS_TIMEOUT WG_NETNS_TRIES"
 KERNEL=
 MEM=${WG_VM_MEM:-2G}
 CPUS=${WG_VM_CPUS:-2}
