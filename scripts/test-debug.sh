@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make test-debug: the whole suite (scripts/run-tests.sh) on a debug
-# kernel: KASAN, lockdep and PROVE_RCU, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS,
-# kmemleak, UBSAN, DEBUG_NET, netdev and netns reference trackers and
-# WireGuard's boot-time self-tests (scripts/configs/debug.config), with
-# WireGuard as a module. It has a tree and a build directory of its own,
-# so the normal build stays warm and both can be used at the same time;
-# the guest gets more memory and time, and guest-stress.sh ends with a
-# kmemleak scan. Not part of make test: a
-# cold debug build takes ~35 minutes on 2 cores, the run ~30 under TCG.
+# make test-debug: the =m part of the suite (scripts/run-tests.sh) on a
+# debug kernel: KASAN, lockdep and PROVE_RCU, DEBUG_ATOMIC_SLEEP,
+# DEBUG_OBJECTS, kmemleak, UBSAN, DEBUG_NET, netdev and netns reference
+# trackers (scripts/configs/debug.config), with WireGuard as a module.
+# It has a tree and a build directory of its own, so the normal build
+# stays warm and both can be used at the same time; the guest gets more
+# memory and time, and the tests end with kmemleak scans. Not part of
+# make test: a cold debug build takes ~45 minutes on 2 cores, the VM
+# ~50 under TCG.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
