@@ -93,7 +93,7 @@ vm_run() {
 
 	t0=$(date +%s)
 	# shellcheck disable=SC2046
-	WG_VARIANT=$v WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-2700} \
+	WG_VARIANT=$v WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-3600} \
 		"$WG_TOP/scripts/vmtest.sh" --cwd "$WG_SELFTESTS" -- \
 		"$WG_TOP/scripts/guest-tests.sh" "$WG_SELFTESTS" "$WG_TREE" \
 		$(vm_args "$v") >"$LOGS/vm-$v.log" 2>&1 || rc=$?
