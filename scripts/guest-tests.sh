@@ -3,7 +3,7 @@
 # Runs inside the scripts/vmtest.sh guest: the WireGuard BPF selftests
 # (test_progs -t wg) and, with --netns, WireGuard's own netns.sh for the
 # stack path, with --netns-fastpath netns.sh again with the reference
-# fast path attached in its namespaces (guest-netns-fp.sh), and with
+# fast path attached in its namespaces (both guest-netns.sh), and with
 # --stress the fast path under load while its devices, peers and
 # programs change (guest-stress.sh); --skip LIST leaves out the subtests
 # of test_progs' -b LIST. On a kernel with kmemleak, ends with a scan
@@ -58,32 +58,24 @@ run_test_progs() {
 	grep -qE '^#[0-9]+/[0-9]+ +wg/' "$out" || result test_progs_wg_ran FAIL
 }
 
-# netns.sh, up to WG_NETNS_TRIES (2) times: under TCG on a loaded host
-# its one-second ping timeouts can expire before a handshake is done
-run_netns_sh() {
-	local try
+# WireGuard's netns.sh (guest-netns.sh), plain or with --fastpath
+run_netns() {	# run_netns LOG [--fastpath]
+	local log=$1
 
-	# its rules need iptables; the kernel config has the legacy backend
-	mkdir -p /tmp/wg-bin
-	ln -sf /usr/sbin/iptables-legacy /tmp/wg-bin/iptables
-	export PATH=/tmp/wg-bin:$PATH
-	for try in $(seq "${WG_NETNS_TRIES:-2}"); do
-		# netns.sh sleeps with read -t on stdin: give it one that
-		# blocks (not a pipe from sleep: a pipeline would wait for
-		# the sleep to end), and that holds none of our output
-		if timeout -k 10 "${WG_NETNS_TIMEOUT:-1500}" \
-				bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
-				< <(exec sleep 100000 >/dev/null 2>&1) \
-				>/tmp/netns.out 2>&1; then
-			tail -n 5 /tmp/netns.out
-			echo "netns.sh passed on try $try"
-			result wireguard/netns.sh PASS
-			return
-		fi
-		echo "netns.sh failed on try $try:"
-		tail -n 40 /tmp/netns.out
-	done
-	result wireguard/netns.sh FAIL
+	shift
+	bash "$(dirname "$0")/guest-netns.sh" "$SELFTESTS" "$TREE" "$@" 2>&1 |
+		tee "$log"
+	grep -q '^WGTEST .* PASS' "$log" || failed=1
+	grep -q '^WGTEST ' "$log" ||
+		result "wireguard/netns.sh${1:++fastpath}" FAIL
+}
+
+run_netns_sh() {
+	run_netns /tmp/netns.log
+}
+
+run_netns_fp() {
+	run_netns /tmp/netns-fp.log --fastpath
 }
 
 run_stress() {
@@ -91,14 +83,6 @@ run_stress() {
 		tee /tmp/stress.out
 	grep -q '^WGTEST stress PASS' /tmp/stress.out || failed=1
 	grep -q '^WGTEST stress ' /tmp/stress.out || result stress FAIL
-}
-
-run_netns_fp() {
-	bash "$(dirname "$0")/guest-netns-fp.sh" "$SELFTESTS" "$TREE" 2>&1 |
-		tee /tmp/netns-fp.log
-	grep -q '^WGTEST .* PASS' /tmp/netns-fp.log || failed=1
-	grep -q '^WGTEST ' /tmp/netns-fp.log ||
-		result wireguard/netns.sh+fastpath FAIL
 }
 
 timed() {	# timed NAME FUNCTION: run it, print how long it took
