@@ -148,7 +148,10 @@ generate() {
 		stage "cloning $WG_TREE into $REGEN"
 		git clone -q --shared --no-checkout "$WG_TREE" "$REGEN"
 	fi
-	rgit fetch -q "$WG_TREE" "refs/tags/$WG_BASE_TAG:refs/tags/$WG_BASE_TAG"
+	# forced: each tree (make test's, make test-debug's) has a base
+	# commit of its own, with the same contents
+	rgit fetch -q "$WG_TREE" "+refs/tags/$WG_BASE_TAG:refs/tags/$WG_BASE_TAG" ||
+		die "cannot fetch $WG_BASE_TAG from $WG_TREE"
 	rgit checkout -q -f --detach "$WG_BASE_TAG"
 	rgit clean -q -fdx
 	snapshot_own_files
