@@ -147,6 +147,11 @@ profile() {
 		grep -v -e '^#' -e '^$' | head -n 200 | sed 's/^/PROFILE-CALLERS /'
 }
 
+# what each fast-path instance did: "COUNTERS FP id name encrypted N ..."
+fp_counters() {
+	"$(dirname "$0")/guest-fp-counters.py" "$BPFTOOL" | sed 's/^/COUNTERS /'
+}
+
 run_mode() {
 	local mode=$1
 
@@ -154,6 +159,7 @@ run_mode() {
 	echo "BENCH $mode udp64 $(pktgen 64)"
 	echo "BENCH $mode udp1400 $(pktgen 1400)"
 	echo "BENCH $mode tcp $(tcp)"
+	fp_counters
 }
 
 crypto() {	# the encrypt kfunc alone, on router A's session with B
@@ -200,6 +206,7 @@ main() {
 		attach xdp
 		pktgen_config 64
 		profile
+		fp_counters
 		return
 	fi
 	run_mode stack

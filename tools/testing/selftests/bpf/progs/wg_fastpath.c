@@ -62,6 +62,20 @@ struct {
 	__type(value, __u64);
 } wg_fp_stats SEC(".maps");
 
+/* XDP: where a packet without tailroom moves to make room (move_back()) */
+#define WG_FP_MOVE_CHUNK	2048
+
+struct wg_fp_scratch {
+	__u8 bytes[WG_FP_MOVE_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wg_fp_scratch);
+} wg_fp_scratch SEC(".maps");
+
 /* Why the last packet routed into a WireGuard device took the stack */
 enum wg_fp_pass {
 	WG_FP_PASS_NONE,
@@ -545,6 +559,40 @@ static __always_inline int write_outer(void *ctx, const bool xdp, int family,
 			    inner_tos, msg_len);
 }
 
+/* XDP, for a frame without tailroom for padding and tag (veth gives those
+ * it makes of an skb next to none): open @hlen + @grow bytes in front of
+ * it, then move its first @len bytes (Ethernet header and inner packet)
+ * @grow bytes back. Laid out as after set_len() and push_outer(), without
+ * a byte more of tailroom. -1 if the frame is as it was, 1 if broken.
+ */
+static __always_inline int move_back(struct xdp_md *ctx, __u32 hlen,
+				     __u32 grow, __u32 len)
+{
+	struct wg_fp_scratch *buf;
+	__u32 zero = 0, off = 0, n;
+	int i;
+
+	buf = bpf_map_lookup_elem(&wg_fp_scratch, &zero);
+	if (!buf || len > 8 * sizeof(buf->bytes) ||
+	    bpf_xdp_adjust_head(ctx, -(int)(hlen + grow)))
+		return -1;
+	for (i = 0; i < 8; i++) {
+		/* one test at a time, for the verifier: 1..chunk bytes */
+		n = len - off;
+		barrier_var(n);
+		if (!n)
+			break;
+		barrier_var(n);
+		if (n > sizeof(buf->bytes))
+			n = sizeof(buf->bytes);
+		if (bpf_xdp_load_bytes(ctx, hlen + grow + off, buf->bytes, n) ||
+		    bpf_xdp_store_bytes(ctx, hlen + off, buf->bytes, n))
+			return 1;
+		off += n;
+	}
+	return 0;
+}
+
 /* Encrypt the packet for @peer and put outer headers in front of it.
  * Returns the action.
  */
@@ -552,7 +600,7 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 					    struct pkt *p,
 					    struct wg_peer *peer, __u32 mtu)
 {
-	__u32 inner_len = p->ip_len, padded, msg_len, ip_hlen, old_len;
+	__u32 inner_len = p->ip_len, padded, msg_len, ip_hlen, old_len, new_len;
 	struct bpf_sock_tuple tuple = {};
 	struct bpf_fib_lookup fib;
 	struct ethhdr *eth;
@@ -596,9 +644,19 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 	 * packets): Ethernet, outer headers, message whose plaintext starts
 	 * with the inner packet.
 	 */
-	if (set_len(ctx, xdp, ETH_HLEN + padded + WG_TAG_LEN))
-		return pass(xdp, WG_FP_PASS_TAIL);
-	if (push_outer(ctx, xdp, hlen, family)) {
+	new_len = ETH_HLEN + padded + WG_TAG_LEN;
+	if (set_len(ctx, xdp, new_len)) {
+		if (!xdp || new_len <= old_len)
+			return pass(xdp, WG_FP_PASS_TAIL);
+		err = move_back(ctx, hlen, new_len - old_len,
+				ETH_HLEN + inner_len);
+		if (err < 0)
+			return pass(xdp, WG_FP_PASS_TAIL);
+		if (err) {
+			count(WG_FP_ERROR);
+			return act_drop(xdp);
+		}
+	} else if (push_outer(ctx, xdp, hlen, family)) {
 		set_len(ctx, xdp, old_len);
 		return pass(xdp, WG_FP_PASS_HEAD);
 	}
