@@ -13,7 +13,7 @@
 # with BPF_PROG_TEST_RUN at both sizes. Prints "BENCH mode load pps gbps
 # us_per_pkt" and "CRYPTO size ns" lines for scripts/bench.sh.
 #
-#   guest-bench.sh SELFTESTS_DIR [--profile-only]
+#   guest-bench.sh SELFTESTS_DIR [--profile-only [xdp|tc]]
 set -eu
 . "$(dirname "$0")/guest-topology.sh"
 
@@ -23,6 +23,7 @@ BENCH_OBJ=$ST/wg_bench.bpf.o
 BPFTOOL=$ST/tools/sbin/bpftool
 KEYS=/tmp/bench-keys
 SECS=${WG_BENCH_SECS:-4}
+NCPU=$(nproc)
 
 say() { printf '== %s\n' "$*" >&2; }
 
@@ -63,65 +64,84 @@ attach() {	# attach xdp|tc|xdp-fwd
 	esac
 }
 
-busy() {	# jiffies the guest's CPUs were busy so far
-	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+# "packets bytes busy seconds": what the server received so far, the
+# jiffies the guest's CPUs were busy, and the time, read by one process
+# (under load, starting one takes a while: the interval is the one read)
+sample() {
+	ns server sh -c 'cd /sys/class/net/eth0/statistics &&
+		echo $(cat rx_packets rx_bytes) \
+		     $(awk "/^cpu / { print \$2 + \$3 + \$4 + \$7 + \$8 + \$9 }" /proc/stat) \
+		     $(date +%s.%N)'
 }
 
-srv_stat() {
-	ns server cat "/sys/class/net/eth0/statistics/$1"
+# From two samples: "packets/s Gbit/s us_per_packet" (CPU time of the
+# whole guest per delivered packet; USER_HZ jiffies); Gbit/s is $3 if given
+rates() {
+	awk -v a="$1" -v b="$2" -v g="${3:-}" 'BEGIN {
+		split(a, x); split(b, y)
+		p = y[1] - x[1]; t = y[4] - x[4]
+		if (g == "")
+			g = (y[2] - x[2]) * 8 / t / 1e9
+		printf "%.0f %.4f %.2f\n", p / t, g, p ? (y[3] - x[3]) * 10000 / p : 0
+	}'
 }
 
-# pktgen on the client: UDP frames of $1 bytes to the server
+# pktgen on the client, one thread per CPU, each sending on a queue of
+# its own (the veths have one per CPU: each router CPU takes a share, as
+# with RSS on a NIC): UDP frames of $1 bytes to the server, one flow per
+# thread
 pktgen_config() {
-	local size=$1 mac
+	local size=$1 mac cpu
 
 	modprobe pktgen
 	mac=$(ip -n ra -br link show lan | awk '{ print $3 }')
-	ns client sh -c "
-		echo rem_device_all >/proc/net/pktgen/kpktgend_0
-		echo add_device eth0 >/proc/net/pktgen/kpktgend_0
-		for c in 'count 0' 'clone_skb 0' 'pkt_size $size' 'delay 0' \
-			 'dst 10.2.0.2' 'dst_mac $mac' 'udp_dst_min 9' \
-			 'udp_dst_max 9'; do
-			echo \$c >/proc/net/pktgen/eth0
-		done"
+	for cpu in $(seq 0 $((NCPU - 1))); do
+		ns client sh -c "
+			echo rem_device_all >/proc/net/pktgen/kpktgend_$cpu
+			echo add_device eth0@$cpu >/proc/net/pktgen/kpktgend_$cpu
+			for c in 'count 0' 'clone_skb 0' 'pkt_size $size' \
+				 'delay 0' 'dst 10.2.0.2' 'dst_mac $mac' \
+				 'udp_dst_min 9' 'udp_dst_max 9' \
+				 'udp_src_min $((9000 + cpu))' \
+				 'udp_src_max $((9000 + cpu))' \
+				 'queue_map_min $cpu' 'queue_map_max $cpu'; do
+				echo \$c >/proc/net/pktgen/eth0@$cpu
+			done"
+	done
 }
 
-# pktgen from the client for SECS: delivered packets/s, Gbit/s, CPU us
-# per packet
+# pktgen from the client: delivered packets/s, Gbit/s, CPU us per packet,
+# over SECS seconds after one of warm-up
 pktgen() {
-	local p0 b0 c0 p1 b1 c1
+	local s0 s1
 
 	pktgen_config "$1"
-	p0=$(srv_stat rx_packets); b0=$(srv_stat rx_bytes); c0=$(busy)
 	ns client sh -c 'echo start >/proc/net/pktgen/pgctrl' &
+	sleep 1
+	s0=$(sample)
 	sleep "$SECS"
+	s1=$(sample)
 	ns client sh -c 'echo stop >/proc/net/pktgen/pgctrl'
 	wait
-	p1=$(srv_stat rx_packets); b1=$(srv_stat rx_bytes); c1=$(busy)
-	awk -v p=$((p1 - p0)) -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v s="$SECS" \
-		'BEGIN { printf "%.0f %.4f %.2f\n", p / s, b * 8 / s / 1e9,
-			 p ? c * 10000 / p : 0 }'
+	rates "$s0" "$s1"
 }
 
 tcp() {
-	local out c0 c1 p0 p1 srv
+	local out s0 s1 srv
 
 	ns server iperf3 -s -1 >/dev/null 2>&1 &
 	srv=$!
 	sleep 1
-	p0=$(srv_stat rx_packets); c0=$(busy)
+	s0=$(sample)
 	out=$(ns client iperf3 -c 10.2.0.2 -t "$SECS" -J 2>/dev/null | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 print(r["end"]["sum_received"]["bits_per_second"] / 1e9)' || echo 0)
-	p1=$(srv_stat rx_packets); c1=$(busy)
+	s1=$(sample)
 	# a client that never connected leaves the server waiting
 	kill "$srv" 2>/dev/null || true
 	wait
-	awk -v g="$out" -v p=$((p1 - p0)) -v c=$((c1 - c0)) -v s="$SECS" \
-		'BEGIN { printf "%.0f %.4f %.2f\n", p / s, g,
-			 p ? c * 10000 / p : 0 }'
+	rates "$s0" "$s1" "$out"
 }
 
 # Where the CPU time of 64-byte UDP through the XDP fast path goes:
@@ -203,7 +223,7 @@ setup() {
 main() {
 	setup
 	if [ "${2:-}" = --profile-only ]; then
-		attach xdp
+		attach "${3:-xdp}"
 		pktgen_config 64
 		profile
 		fp_counters

@@ -8,8 +8,14 @@
 
 ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
+# One queue per CPU on each side: with XDP, veth processes a queue on the
+# CPU that sent into it, so traffic spreads as with RSS on a NIC.
 link() {	# link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2
-	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+	local q
+
+	q="numtxqueues $(nproc) numrxqueues $(nproc)"
+	# shellcheck disable=SC2086
+	ip link add "$2" netns "$1" $q type veth peer name "$5" netns "$4" $q
 	ip -n "$1" addr add "$3" dev "$2"
 	ip -n "$4" addr add "$6" dev "$5"
 	ip -n "$1" link set "$2" up

@@ -556,6 +556,15 @@ static bool only_control(__u64 bytes, __u64 data)
 	return control_msgs(bytes, data) >= 0;
 }
 
+/* @bytes received are @data and no more than the keepalives (32 bytes
+ * each) a slow kernel's timers may send meanwhile
+ */
+static bool data_and_keepalives(__u64 bytes, __u64 data)
+{
+	return bytes >= data && (bytes - data) % 32 == 0 &&
+	       bytes - data <= 3 * 32;
+}
+
 /* wg show's transfer counters of the only peer of @dev */
 static int wg_transfer(const char *ns, const char *dev, __u64 *rx, __u64 *tx)
 {
@@ -931,8 +940,8 @@ static void test_fp_replay_to_stack(bool tc)
 	    replay(fd, buf, n) ||
 	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx), "wg show R"))
 		goto out;
-	ASSERT_EQ(rx1 - rx0, n - ETH_HLEN - 28,
-		  "control accepted by the stack");
+	ASSERT_TRUE(data_and_keepalives(rx1 - rx0, n - ETH_HLEN - 28),
+		    "control accepted by the stack");
 
 	/* the fast path decrypts it, the stack rejects it again */
 	if (fp_start(skel, tc, false, true))
@@ -945,7 +954,8 @@ static void test_fp_replay_to_stack(bool tc)
 	    replay(fd, buf, n) ||
 	    !ASSERT_OK(wg_transfer(NS_R, "wg_r", &rx1, &tx), "wg show R"))
 		goto out;
-	ASSERT_EQ(rx1 - rx0, 0, "replay rejected by the stack");
+	ASSERT_TRUE(data_and_keepalives(rx1 - rx0, 0),
+		    "replay rejected by the stack");
 out:
 	fp_stop(tc);
 	if (fd >= 0)
@@ -979,7 +989,7 @@ static void test_fp_replay_to_fast(bool tc)
 	ASSERT_EQ(skel->bss->last_decrypt_err, -ESTALE, "replay: -ESTALE");
 	ASSERT_EQ(fp_counter(skel, FP_ERROR), 1, "dropped");
 	ASSERT_EQ(fp_counter(skel, FP_DECRYPTED), 0, "decrypted");
-	ASSERT_EQ(rx1 - rx0, 0, "rx bytes");
+	ASSERT_TRUE(data_and_keepalives(rx1 - rx0, 0), "rx bytes");
 out:
 	fp_stop(tc);
 	if (fd >= 0)
