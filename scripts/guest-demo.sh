@@ -59,19 +59,10 @@ main() {
 	fast=$(throughput)
 	echo "  ${fast} Mbit/s"
 
-	say "Fast-path counters (per program instance: encrypted, decrypted, keepalive, pass, error, up through the WireGuard device)"
-	"$BPFTOOL" map list 2>/dev/null | awk '/name wg_fp_stats/ { sub(":", "", $1); print $1 }' |
-	while read -r id; do
-		"$BPFTOOL" map dump id "$id" -j 2>/dev/null | python3 -c '
-import json, sys
-rows = json.load(sys.stdin)
-def num(v):
-    if isinstance(v, list):
-        return int.from_bytes(bytes(int(b, 16) for b in v), "little")
-    return int(v)
-tot = [sum(num(v["value"]) for v in r["values"]) for r in rows]
-print("  map %s: encrypted %d, decrypted %d, keepalive %d, pass %d, error %d, device %d" % tuple(["'"$id"'"] + tot[:6]))'
-	done
+	say "Fast-path counters, per program instance (device: decrypted, then up the stack through the WireGuard device; pass_reason: why the last packet went to the stack)"
+	"$(dirname "$0")/guest-fp-counters.py" "$BPFTOOL" |
+		awk '{ $1 = "  program " $2 " (" $3 "):"; $2 = $3 = ""; print }' |
+		sed -e 's/  */ /g' -e 's/^/ /'
 	say "wg show on router A (the fast path keeps it true)"
 	ns ra wg show wg0
 	say "Summary"
