@@ -6,13 +6,14 @@
 # fast path attached in its namespaces (both guest-netns.sh), and with
 # --stress the fast path under load while its devices, peers and
 # programs change (guest-stress.sh); --skip LIST leaves out the subtests
-# of test_progs' -b LIST. On a kernel with kmemleak, ends with a scan
+# of test_progs' -b LIST, --only LIST runs only those of -t LIST (e.g.
+# wg/xdp_tcp,wg/tc_tcp). On a kernel with kmemleak, ends with a scan
 # for what leaked while the tests ran. Prints one
 # "WGTEST <name> PASS|FAIL" line per result, and the time each part
 # took.
 #
 #   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--netns-fastpath]
-#                  [--stress] [--skip LIST]
+#                  [--stress] [--skip LIST] [--only LIST]
 set -u
 
 SELFTESTS=$1
@@ -22,12 +23,14 @@ NETNS=
 NETNS_FP=
 STRESS=
 SKIP=
+ONLY=wg
 while [ $# -gt 0 ]; do
 	case $1 in
 	--netns) NETNS=1 ;;
 	--netns-fastpath) NETNS_FP=1 ;;
 	--stress) STRESS=1 ;;
 	--skip) SKIP=$2; shift ;;
+	--only) ONLY=$2; shift ;;
 	*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -42,7 +45,7 @@ result() {
 run_test_progs() {
 	local out=/tmp/test_progs.out line name verdict
 
-	(cd "$SELFTESTS" && ./test_progs -t wg ${SKIP:+-b "$SKIP"}) 2>&1 |
+	(cd "$SELFTESTS" && ./test_progs -t "$ONLY" ${SKIP:+-b "$SKIP"}) 2>&1 |
 		tee "$out"
 	grep -q '^Summary:' "$out" || result test_progs FAIL
 	while read -r line; do
