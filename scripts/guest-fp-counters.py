@@ -75,7 +75,7 @@ def main():
             " ".join("%s %d" % (g, glob.get(g, 0)) for g in GLOBALS)))
     if "--sum" in sys.argv[2:]:
         print("%d %d" % tuple(total))
-    else:
+    elif lines:
         print("\n".join(lines))
 
 
