@@ -61,8 +61,7 @@ main() {
 
 	say "Fast-path counters, per program instance (device: decrypted, then up the stack through the WireGuard device; pass_reason: why the last packet went to the stack)"
 	"$(dirname "$0")/guest-fp-counters.py" "$BPFTOOL" |
-		awk '{ $1 = "  program " $2 " (" $3 "):"; $2 = $3 = ""; print }' |
-		sed -e 's/  */ /g' -e 's/^/ /'
+		sed 's/^FP /  program /'
 	say "wg show on router A (the fast path keeps it true)"
 	ns ra wg show wg0
 	say "Summary"

@@ -62,8 +62,11 @@ struct {
 	__type(value, __u64);
 } wg_fp_stats SEC(".maps");
 
-/* XDP: where a packet without tailroom moves to make room (move_back()) */
+/* XDP: where a packet without tailroom moves to make room (move_back()),
+ * in up to WG_FP_MOVE_CHUNKS chunks: 16 KiB, a 9000-byte frame and more
+ */
 #define WG_FP_MOVE_CHUNK	2048
+#define WG_FP_MOVE_CHUNKS	8
 
 struct wg_fp_scratch {
 	__u8 bytes[WG_FP_MOVE_CHUNK];
@@ -573,10 +576,10 @@ static __always_inline int move_back(struct xdp_md *ctx, __u32 hlen,
 	int i;
 
 	buf = bpf_map_lookup_elem(&wg_fp_scratch, &zero);
-	if (!buf || len > 8 * sizeof(buf->bytes) ||
+	if (!buf || len > WG_FP_MOVE_CHUNKS * sizeof(buf->bytes) ||
 	    bpf_xdp_adjust_head(ctx, -(int)(hlen + grow)))
 		return -1;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < WG_FP_MOVE_CHUNKS; i++) {
 		/* one test at a time, for the verifier: 1..chunk bytes */
 		n = len - off;
 		barrier_var(n);
