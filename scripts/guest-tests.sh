@@ -7,13 +7,14 @@
 # --stress the fast path under load while its devices, peers and
 # programs change (guest-stress.sh); --skip LIST leaves out the subtests
 # of test_progs' -b LIST, --only LIST runs only those of -t LIST (e.g.
-# wg/xdp_tcp,wg/tc_tcp). On a kernel with kmemleak, ends with a scan
+# wg/xdp_tcp,wg/tc_tcp), --no-test-progs leaves test_progs out. On a
+# kernel with kmemleak, ends with a scan
 # for what leaked while the tests ran. Prints one
 # "WGTEST <name> PASS|FAIL" line per result, and the time each part
 # took.
 #
 #   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--netns-fastpath]
-#                  [--stress] [--skip LIST] [--only LIST]
+#                  [--stress] [--skip LIST] [--only LIST] [--no-test-progs]
 set -u
 
 SELFTESTS=$1
@@ -24,6 +25,7 @@ NETNS_FP=
 STRESS=
 SKIP=
 ONLY=wg
+TEST_PROGS=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--netns) NETNS=1 ;;
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--stress) STRESS=1 ;;
 	--skip) SKIP=$2; shift ;;
 	--only) ONLY=$2; shift ;;
+	--no-test-progs) TEST_PROGS= ;;
 	*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -113,7 +116,7 @@ run_kmemleak() {
 }
 
 [ ! -w "$KMEMLEAK" ] || echo clear >"$KMEMLEAK"
-timed test_progs run_test_progs
+[ -z "$TEST_PROGS" ] || timed test_progs run_test_progs
 [ -z "$STRESS" ] || timed stress run_stress
 [ -z "$NETNS_FP" ] || timed netns.sh+fastpath run_netns_fp
 [ -z "$NETNS" ] || timed netns.sh run_netns_sh

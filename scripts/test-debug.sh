@@ -25,8 +25,8 @@ export WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-7200}
 # the AML interpreter's 30 s loop timeout on this kernel under TCG
 export WG_VM_APPEND="${WG_VM_APPEND:-pci=noacpi}"
 # the fuzz subtest's packets (100 000 in make test); all of test_progs
-# -t wg and the stress run, not netns.sh with the fast path attached
-# (test_progs' local subtests cover its path into the device)
+# -t wg and the stress run (its own VM), not netns.sh with the fast path
+# attached (test_progs' local subtests cover its path into the device)
 export WG_FUZZ_PACKETS=${WG_FUZZ_PACKETS:-20000}
-export WG_VM_ARGS_M=${WG_VM_ARGS_M:---stress}
+export WG_VM_ARGS_M=${WG_VM_ARGS_M-}
 exec "$WG_TOP/scripts/run-tests.sh" "$@"

@@ -13,7 +13,8 @@
 # The guest sees the host's root read-only (virtme-style), so host tools
 # run in it; /tmp, /run are tmpfs; bpffs, debugfs, tracefs, cgroup2 are
 # mounted; modprobe loads the build's modules. WG_VM_ACCEL=kvm|tcg|auto
-# (default auto: KVM if a short probe boot works, else TCG).
+# (default auto: KVM if a short probe boot works, else TCG);
+# WG_VM_TCG=thread=single, say, adds TCG options.
 # WG_FUZZ_PACKETS, WG_STRESS_SECS, WG_NETNS_TIMEOUT and WG_NETNS_TRIES
 # reach CMD's environment when set.
 #
@@ -70,7 +71,7 @@ qemu_run() {
 	if [ "$accel" = kvm ]; then
 		set -- -accel kvm -cpu host
 	else
-		set -- -accel tcg -cpu max
+		set -- -accel "tcg${WG_VM_TCG:+,$WG_VM_TCG}" -cpu max
 	fi
 	timeout -k 10 "$limit" qemu-system-x86_64 "$@" -m "$MEM" -smp "$CPUS" \
 		-nodefaults -no-user-config -display none -no-reboot \
