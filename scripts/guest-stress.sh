@@ -133,7 +133,8 @@ unload() {	# must fail while devices and programs use the module
 	sleep 1
 }
 
-load() {	# pktgen: 64-byte UDP client -> server at a fixed rate
+load() {	# pktgen: 64-byte UDP client -> server at a fixed rate, until
+	# stopped (a slow kernel does not reach the rate: no count)
 	local mac
 
 	modprobe pktgen
@@ -141,7 +142,7 @@ load() {	# pktgen: 64-byte UDP client -> server at a fixed rate
 	ns client sh -c "
 		echo rem_device_all >/proc/net/pktgen/kpktgend_0
 		echo add_device eth0 >/proc/net/pktgen/kpktgend_0
-		for c in 'count $((SECS * 2000))' 'clone_skb 0' 'pkt_size 64' \
+		for c in 'count 0' 'clone_skb 0' 'pkt_size 64' \
 			 'ratep 2000' 'dst 10.2.0.2' 'dst_mac $mac' \
 			 'udp_dst_min 9' 'udp_dst_max 9'; do
 			echo \$c >/proc/net/pktgen/eth0
@@ -162,7 +163,7 @@ teardown() {
 }
 
 main() {
-	local pids=() enc dec n kind
+	local pids=() enc dec n kind load
 
 	: >"$OPS"
 	topology_setup "$KEYS"
@@ -176,7 +177,7 @@ main() {
 
 	say "load and changes for ${SECS}s"
 	load &
-	pids+=($!)
+	load=$!
 	(ns client ping -q -i 0.1 -c $((SECS * 10)) -W 1 10.2.0.2 \
 		>/tmp/stress-ping.out 2>&1 || true) &
 	pids+=($!)
@@ -191,6 +192,8 @@ main() {
 		pids+=($!)
 	fi
 	wait "${pids[@]}"
+	ns client sh -c 'echo stop >/proc/net/pktgen/pgctrl'
+	wait "$load"
 
 	n=$(counters)
 	enc=${n% *}
