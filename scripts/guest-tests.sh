@@ -8,10 +8,9 @@
 # programs change (guest-stress.sh); --skip LIST leaves out the subtests
 # of test_progs' -b LIST, --only LIST runs only those of -t LIST (e.g.
 # wg/xdp_tcp,wg/tc_tcp), --no-test-progs leaves test_progs out. On a
-# kernel with kmemleak, ends with a scan
-# for what leaked while the tests ran. Prints one
-# "WGTEST <name> PASS|FAIL" line per result, and the time each part
-# took.
+# kernel with kmemleak, ends with a scan for what leaked while the tests
+# ran. Prints one "WGTEST <name> PASS|FAIL" line per result, and the
+# time each part took.
 #
 #   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--netns-fastpath]
 #                  [--stress] [--skip LIST] [--only LIST] [--no-test-progs]
