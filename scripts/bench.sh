@@ -4,10 +4,15 @@
 # objects, run scripts/guest-bench.sh in one VM, and report: a table, a
 # JSON file and an SVG plot in $WG_CACHE/bench/, and as the last line
 # the ratios of the fast paths to the stack measured in that one run.
+# The VM boots a bench kernel: the =m test kernel without lockdep and
+# the other lock checkers (scripts/configs/bench.config), in a build
+# directory of its own. WG_BENCH_KERNEL=test boots the test kernel
+# instead. The BPF objects are the test kernel's (CO-RE).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 OUT=$WG_CACHE/bench
+BENCH_BUILD=$WG_CACHE/$WG_TREE_NAME/build-bench
 
 build() {
 	"$WG_TOP/scripts/setup-host.sh"
@@ -22,13 +27,23 @@ build() {
 	WG_VARIANT=m "$WG_TOP/scripts/build-selftests.sh" \
 		>"$WG_CACHE/logs/bench-selftests.log" 2>&1 ||
 		{ tail -n 30 "$WG_CACHE/logs/bench-selftests.log"; die "selftests build failed"; }
+	[ "${WG_BENCH_KERNEL:-bench}" = bench ] || return 0
+	WG_VARIANT=m WG_BUILD=$BENCH_BUILD WG_CONFIG_EXTRA=bench \
+		"$WG_TOP/scripts/configure.sh"
+	stage "building the bench kernel (log: $WG_CACHE/logs/bench-kernel.log)"
+	WG_VARIANT=m WG_BUILD=$BENCH_BUILD "$WG_TOP/scripts/build-kernel.sh" \
+		>"$WG_CACHE/logs/bench-kernel.log" 2>&1 ||
+		{ tail -n 30 "$WG_CACHE/logs/bench-kernel.log"; die "bench kernel build failed"; }
+	grep -q '^CONFIG_LOCKDEP=y' "$BENCH_BUILD/.config" &&
+		die "the bench kernel has lockdep"
+	return 0
 }
 
 report() {
-	python3 - "$OUT" <<'PY'
+	python3 - "$OUT" "$1" <<'PY'
 import json, os, re, sys
 
-out = sys.argv[1]
+out, kernel = sys.argv[1], sys.argv[2]
 raw = open(os.path.join(out, "guest.log")).read()
 accel = "KVM" if re.search(r"booting \S+ \(kvm,", raw) else "QEMU TCG (emulated CPU)"
 res, crypto, profile, callers = {}, {}, [], []
@@ -64,7 +79,7 @@ limit = res["plain-xdp"]["udp64"]["us_per_pkt"] + 2 * crypto["64"]["crypto_ns"] 
 r["xdp cpu/pkt vs plain-xdp + 2 crypto (64B)"] = ratio(res["xdp"]["udp64"]["us_per_pkt"], limit)
 open(os.path.join(out, "profile.txt"), "w").write(
     "".join("%s %s\n" % p for p in profile) + "\n" + "\n".join(callers) + "\n")
-json.dump({"accel": accel, "results": res, "crypto": crypto, "ratios": r,
+json.dump({"accel": accel, "kernel": kernel, "results": res, "crypto": crypto, "ratios": r,
            "profile_xdp_udp64": profile},
           open(os.path.join(out, "bench.json"), "w"), indent=1)
 
@@ -79,7 +94,7 @@ rows.append("")
 rows.append("encrypt kfunc alone (BPF_PROG_TEST_RUN): 64 B %.0f ns, 1400 B %.0f ns"
             " (lookups %.0f ns included)" % (crypto["64"]["encrypt_ns"],
             crypto["1400"]["encrypt_ns"], crypto["64"]["lookups_ns"]))
-rows.append("machine: %s, 2 vCPUs; one run, compare ratios" % accel)
+rows.append("machine: %s, 2 vCPUs; %s; one run, compare ratios" % (accel, kernel))
 if profile:
     rows.append("")
     rows.append("profile, 64 B UDP through the XDP fast path (perf, all CPUs):")
@@ -125,14 +140,21 @@ PY
 }
 
 main() {
+	local build=$WG_BUILD_M kernel="test kernel (lockdep on)"
+
 	build
+	if [ "${WG_BENCH_KERNEL:-bench}" = bench ]; then
+		build=$BENCH_BUILD
+		kernel="bench kernel (no lockdep)"
+	fi
 	mkdir -p "$OUT"
-	stage "running the benchmark in the VM (log: $OUT/guest.log)"
-	WG_VARIANT=m "$WG_TOP/scripts/vmtest.sh" --timeout 1800 -- \
-		"$WG_TOP/scripts/guest-bench.sh" "$WG_SELFTESTS" \
+	stage "running the benchmark in the VM, $kernel (log: $OUT/guest.log)"
+	WG_VARIANT=m WG_BUILD=$build "$WG_TOP/scripts/vmtest.sh" --timeout 1800 -- \
+		"$WG_TOP/scripts/guest-bench.sh" "$WG_SELFTESTS" "$@" \
 		2>&1 | tr -d '\r' >"$OUT/guest.log" ||
 		{ tail -n 40 "$OUT/guest.log"; die "benchmark run failed"; }
-	report
+	[ $# = 0 ] || { cat "$OUT/guest.log"; return 0; }
+	report "$kernel"
 }
 
 main "$@"
