@@ -70,6 +70,16 @@ static void wg_bpf_encrypted(struct wg_peer *peer, u32 plain_len)
 			       noise_encrypted_len(plain_len));
 }
 
+/* The kfuncs use a keypair under rcu_read_lock_bh() without taking a
+ * reference: keypairs are freed after a grace period. One whose last
+ * reference is gone is on its way out, and refused as
+ * wg_noise_keypair_get() refuses it.
+ */
+static bool wg_bpf_keypair_live(struct noise_keypair *keypair)
+{
+	return keypair && kref_read(&keypair->refcount);
+}
+
 int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		   struct scatterlist *sg, u32 plain_len)
 {
@@ -81,9 +91,8 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 
 	rcu_read_lock_bh();
 	keypair = rcu_dereference_bh(peer->keypairs.current_keypair);
-	keypair = wg_noise_keypair_get(keypair);
-	rcu_read_unlock_bh();
-	if (unlikely(!keypair || !READ_ONCE(keypair->sending.is_valid)))
+	if (unlikely(!wg_bpf_keypair_live(keypair) ||
+		     !READ_ONCE(keypair->sending.is_valid)))
 		goto out_nokey;
 	if (unlikely(wg_birthdate_has_expired(keypair->sending.birthdate,
 					      REJECT_AFTER_TIME)))
@@ -97,14 +106,14 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 	header->counter = cpu_to_le64(nonce);
 	chacha20poly1305_encrypt_sg_inplace(sg, plain_len, NULL, 0, nonce,
 					    keypair->sending.key);
-	wg_noise_keypair_put(keypair, false);
+	rcu_read_unlock_bh();
 	wg_bpf_encrypted(peer, plain_len);
 	return 0;
 
 out_invalid:
 	WRITE_ONCE(keypair->sending.is_valid, false);
 out_nokey:
-	wg_noise_keypair_put(keypair, false);
+	rcu_read_unlock_bh();
 	/* as wg_packet_send_staged_packets() does without a usable key */
 	wg_packet_send_queued_handshake_initiation(peer, false);
 	return -ENOKEY;
@@ -123,8 +132,8 @@ static bool wg_bpf_rx_key_usable(struct noise_keypair *keypair)
 	return false;
 }
 
-/* The keypair named by a data message's receiver index, referenced, if it
- * is one of @peer's.
+/* The keypair named by a data message's receiver index, if it is one of
+ * @peer's. Called under rcu_read_lock_bh().
  */
 static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
 			     struct noise_keypair **keypair)
@@ -133,23 +142,30 @@ static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
 	struct wg_peer *owner = NULL;
 	int ret = 0;
 
-	rcu_read_lock_bh();
 	entry = wg_index_hashtable_lookup(peer->device->index_hashtable,
 					  INDEX_HASHTABLE_KEYPAIR, idx, &owner);
-	*keypair = wg_noise_keypair_get((struct noise_keypair *)entry);
-	rcu_read_unlock_bh();
-	if (unlikely(!*keypair))
+	*keypair = (struct noise_keypair *)entry;
+	if (unlikely(!wg_bpf_keypair_live(*keypair)))
 		ret = -ENOKEY;
 	else if (unlikely(owner != peer))
 		ret = -EACCES;
 	else if (unlikely(!wg_bpf_rx_key_usable(*keypair)))
 		ret = -EKEYEXPIRED;
 	wg_peer_put(owner);
-	if (ret) {
-		wg_noise_keypair_put(*keypair, false);
-		*keypair = NULL;
-	}
 	return ret;
+}
+
+/* The first @len bytes of @sg: in place when its first entry holds them,
+ * as it does in a linear packet, else copied to @buf.
+ */
+static const void *wg_bpf_sg_peek(struct scatterlist *sg, int nsg, void *buf,
+				  u32 len)
+{
+	if (likely(sg->length >= len && !PageHighMem(sg_page(sg))))
+		return sg_virt(sg);
+	if (sg_pcopy_to_buffer(sg, nsg, buf, len, 0) < len)
+		return NULL;
+	return buf;
 }
 
 /* The checks wg_packet_consume_data_done() makes of a decrypted packet:
@@ -165,23 +181,27 @@ static int wg_bpf_check_inner(struct wg_peer *peer, struct scatterlist *sg,
 	union {
 		struct iphdr v4;
 		struct ipv6hdr v6;
-	} ip;
+	} buf;
+	const struct ipv6hdr *ip6;
+	const struct iphdr *ip4;
 	u32 len;
 
-	if (plain_len < sizeof(ip.v4) ||
-	    sg_pcopy_to_buffer(sg, nsg, &ip, min_t(u32, sizeof(ip), plain_len),
-			       0) < sizeof(ip.v4))
+	if (plain_len < sizeof(*ip4))
 		goto err_type;
-	if (ip.v4.version == 4) {
-		len = ntohs(ip.v4.tot_len);
-		if (unlikely(len < sizeof(ip.v4)))
+	ip4 = wg_bpf_sg_peek(sg, nsg, &buf, min_t(u32, sizeof(buf), plain_len));
+	if (unlikely(!ip4))
+		goto err_type;
+	ip6 = (const struct ipv6hdr *)ip4;
+	if (ip4->version == 4) {
+		len = ntohs(ip4->tot_len);
+		if (unlikely(len < sizeof(*ip4)))
 			goto err_size;
-		routed_peer = wg_allowedips_lookup_addr(table, &ip.v4.saddr,
-							sizeof(ip.v4.saddr));
-	} else if (ip.v4.version == 6 && plain_len >= sizeof(ip.v6)) {
-		len = ntohs(ip.v6.payload_len) + sizeof(ip.v6);
-		routed_peer = wg_allowedips_lookup_addr(table, &ip.v6.saddr,
-							sizeof(ip.v6.saddr));
+		routed_peer = wg_allowedips_lookup_addr(table, &ip4->saddr,
+							sizeof(ip4->saddr));
+	} else if (ip4->version == 6 && plain_len >= sizeof(*ip6)) {
+		len = ntohs(ip6->payload_len) + sizeof(*ip6);
+		routed_peer = wg_allowedips_lookup_addr(table, &ip6->saddr,
+							sizeof(ip6->saddr));
 	} else {
 		goto err_type;
 	}
@@ -242,7 +262,7 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 {
 	u32 plain_len = enc_len - noise_encrypted_len(0);
 	struct noise_keypair *keypair;
-	bool authentic;
+	bool authentic, confirmed;
 	u64 nonce;
 	int ret;
 
@@ -250,9 +270,10 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		return -EPROTO;
 	if (unlikely(READ_ONCE(peer->is_dead)))
 		return -ENOENT;
+	rcu_read_lock_bh();
 	ret = wg_bpf_rx_keypair(peer, header->key_idx, &keypair);
 	if (ret)
-		return ret;
+		goto out_unlock;
 
 	/* authenticate first, then the replay window the queues use too */
 	nonce = le64_to_cpu(header->counter);
@@ -261,19 +282,20 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 							keypair->receiving.key);
 	if (unlikely(!authentic)) {
 		ret = -EBADMSG;
-		goto out;
+		goto out_unlock;
 	}
 	if (unlikely(!wg_packet_counter_validate(&keypair->receiving_counter,
 						 nonce))) {
 		ret = -ESTALE;
-		goto out;
+		goto out_unlock;
 	}
+	confirmed = wg_noise_received_with_keypair(&peer->keypairs, keypair);
+	rcu_read_unlock_bh();
 
 	/* from here on as wg_packet_consume_data_done() */
 	if (endpoint)
 		wg_socket_set_peer_endpoint(peer, endpoint);
-	if (unlikely(wg_noise_received_with_keypair(&peer->keypairs,
-						    keypair))) {
+	if (unlikely(confirmed)) {
 		wg_timers_handshake_complete(peer);
 		wg_packet_send_staged_packets(peer);
 	}
@@ -284,7 +306,7 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 	if (unlikely(!plain_len)) {
 		/* a keepalive */
 		wg_bpf_rx_stats(peer, 0);
-		goto out;
+		return 0;
 	}
 	wg_timers_data_received(peer);
 	ret = wg_bpf_check_inner(peer, sg, nsg, plain_len);
@@ -292,8 +314,10 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		wg_bpf_ecn_decap(sg, nsg, outer_ds);
 		wg_bpf_rx_stats(peer, plain_len);
 	}
-out:
-	wg_noise_keypair_put(keypair, false);
+	return ret;
+
+out_unlock:
+	rcu_read_unlock_bh();
 	return ret;
 }
 

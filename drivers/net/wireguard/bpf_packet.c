@@ -41,11 +41,13 @@ static int wg_bpf_check_layout(u32 offset, u64 msg_len, u32 linear, u32 len)
 static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 			 struct scatterlist *sg)
 {
+	struct skb_shared_info *sinfo = xdp_get_shared_info_from_buff(xdp);
+	int nr_frags = xdp_buff_has_frags(xdp) ? sinfo->nr_frags : 0;
 	u32 linear = xdp->data_end - xdp->data, n;
-	struct skb_shared_info *sinfo;
 	int i = 0, f;
 
-	sg_init_table(sg, WG_BPF_MAX_SG);
+	/* as encrypt_packet() of send.c: the entries this packet can use */
+	sg_init_table(sg, nr_frags + 1);
 	if (off < linear) {
 		n = min(len, linear - off);
 		sg_set_buf(&sg[i++], xdp->data + off, n);
@@ -54,9 +56,8 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 	} else {
 		off -= linear;
 	}
-	if (len && xdp_buff_has_frags(xdp)) {
-		sinfo = xdp_get_shared_info_from_buff(xdp);
-		for (f = 0; f < sinfo->nr_frags && len; f++) {
+	if (len && nr_frags) {
+		for (f = 0; f < nr_frags && len; f++) {
 			skb_frag_t *frag = &sinfo->frags[f];
 			u32 size = skb_frag_size(frag);
 
@@ -101,7 +102,8 @@ static int wg_bpf_skb_sg(struct sk_buff *skb, u32 off, u32 len,
 {
 	int nsg;
 
-	sg_init_table(sg, WG_BPF_MAX_SG);
+	/* no frag_list (wg_bpf_skb_writable()): the head and the frags */
+	sg_init_table(sg, skb_shinfo(skb)->nr_frags + 1);
 	nsg = skb_to_sgvec(skb, sg, off, len);
 	if (unlikely(nsg <= 0))
 		return nsg == -EMSGSIZE ? -E2BIG : -EINVAL;
@@ -189,6 +191,18 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, void *data, int nh_off,
 								endpoint;
 }
 
+/* Zeroes the padding after @length bytes of plaintext: in place when the
+ * first entry holds it, as it does in a linear packet.
+ */
+static void wg_bpf_pad(struct scatterlist *sg, int nsg, u32 length,
+		       u32 padded)
+{
+	if (likely(sg->length >= padded && !PageHighMem(sg_page(sg))))
+		memset(sg_virt(sg) + length, 0, padded - length);
+	else
+		sg_zero_buffer(sg, nsg, padded - length, length);
+}
+
 __bpf_kfunc_start_defs();
 
 static u32 wg_bpf_peer_padded_len(struct wg_peer *peer, u32 length)
@@ -232,7 +246,7 @@ __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
 	nsg = wg_bpf_xdp_msg(xdp, offset, message_data_len((u64)padded), sg);
 	if (nsg < 0)
 		return nsg;
-	sg_zero_buffer(sg, nsg, padded - length, length);
+	wg_bpf_pad(sg, nsg, length, padded);
 	return wg_bpf_encrypt(peer, xdp->data + offset, sg, padded);
 }
 
@@ -266,7 +280,7 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 	/* private data: completing the checksum does not move it */
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
 		return -EINVAL;
-	sg_zero_buffer(sg, nsg, padded - length, length);
+	wg_bpf_pad(sg, nsg, length, padded);
 	ret = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, padded);
 	if (!ret)
 		skb->ip_summed = CHECKSUM_NONE;
