@@ -22,7 +22,7 @@ OBJ=$ST/wg_fastpath.bpf.o
 BENCH_OBJ=$ST/wg_bench.bpf.o
 BPFTOOL=$ST/tools/sbin/bpftool
 KEYS=/tmp/bench-keys
-SECS=${WG_BENCH_SECS:-4}
+SECS=${WG_BENCH_SECS:-6}
 NCPU=$(nproc)
 
 say() { printf '== %s\n' "$*" >&2; }
@@ -144,9 +144,13 @@ print(r["end"]["sum_received"]["bits_per_second"] / 1e9)' || echo 0)
 	rates "$s0" "$s1" "$out"
 }
 
-# Where the CPU time of 64-byte UDP through the XDP fast path goes:
-# perf (software clock: no PMU under TCG) on all CPUs while pktgen runs
+# Where the CPU time of 64-byte UDP goes in mode LABEL: perf (software
+# clock: no PMU under TCG) on all CPUs while pktgen runs, as
+# pktgen_config left it. "PROFILE LABEL percent symbol" lines, and the
+# call chains into the busiest ones of the XDP fast path.
 profile() {
+	local label=$1
+
 	if ! command -v perf >/dev/null; then
 		say "no perf: no profile"
 		return
@@ -158,10 +162,10 @@ profile() {
 	ns client sh -c 'echo stop >/proc/net/pktgen/pgctrl'
 	wait
 	perf report -q -i /tmp/perf.data --stdio --no-children --sort sym \
-		-g none --percent-limit 0.7 2>/dev/null |
-		sed -n 's/^ *\([0-9.]*%\) *\[.\] \(.*\)/PROFILE \1 \2/p' |
-		head -n 40
-	# and the call chains into the busiest ones
+		-g none --percent-limit 0.1 2>/dev/null |
+		sed -n "s/^ *\([0-9.]*%\) *\[.\] \(.*\)/PROFILE $label \1 \2/p" |
+		head -n 300
+	[ "$label" = xdp ] || return 0
 	perf report -i /tmp/perf.data --stdio --no-children --sort sym \
 		-g caller,2 --percent-limit 2 2>/dev/null |
 		grep -v -e '^#' -e '^$' | head -n 200 | sed 's/^/PROFILE-CALLERS /'
@@ -225,7 +229,7 @@ main() {
 	if [ "${2:-}" = --profile-only ]; then
 		attach "${3:-xdp}"
 		pktgen_config 64
-		profile
+		profile "${3:-xdp}"
 		fp_counters
 		return
 	fi
@@ -233,7 +237,7 @@ main() {
 	attach xdp
 	run_mode xdp
 	pktgen_config 64
-	profile
+	profile xdp
 	detach
 	attach tc
 	run_mode tc
@@ -245,6 +249,8 @@ main() {
 	run_mode plain
 	attach xdp-fwd
 	run_mode plain-xdp
+	pktgen_config 64
+	profile plain-xdp
 	detach
 	say "fast-path counters of the last attach and wg show on router A"
 	ns ra wg show wg0 >&2
