@@ -163,11 +163,24 @@ for i, (load, key, title) in enumerate(loads):
 svg.append("</svg>")
 open(os.path.join(out, "bench.svg"), "w").write("\n".join(svg) + "\n")
 
+# the same plot in text, for the cover letter
+plot = []
+for load, key, title in loads:
+    base = res["stack"][load][key] or 1
+    vals = [(m, res[m][load][key] / base) for m in modes]
+    top = max(v for _, v in vals) or 1
+    plot.append("%s, relative to the stack:" % title)
+    for m, v in vals:
+        plot.append("  %-9s %-40s %5.2f" % (m, "#" * max(1, round(40 * v / top)), v))
+    plot.append("")
+open(os.path.join(out, "bench-plot.txt"), "w").write("\n".join(plot))
+
 print(table)
 print()
+print("\n".join(plot))
 for k, v in r.items():
     print("  %-45s %.2f" % (k, v))
-print("results: %s/bench.{json,md,svg}, profile.txt" % out)
+print("results: %s/bench.{json,md,svg}, bench-plot.txt, profile.txt" % out)
 print("ratio xdp/stack: pps64=%.2f gbps1400=%.2f; tc/stack: pps64=%.2f" % (
     r["xdp/stack pps64"], r["xdp/stack gbps1400"], r["tc/stack pps64"]))
 PY
