@@ -83,7 +83,7 @@ profile = prof.get("xdp", [])
 # forwarding: each profile's shares of that mode's measured us/pkt
 groups = [
     ("ChaCha20-Poly1305", r"^(chacha|poly1305|hchacha|irq_fpu_usable|kernel_fpu|sg_miter|sg_next)"),
-    ("WireGuard kfuncs: lookups, keys, timers, stats, padding",
+    ("WireGuard kfuncs (and the RCU, BH, lock, clock, memset helpers)",
      r"(wg_|^lookup$|^ktime_get|^mod_timer|^__mod_timer|^timer_|^lock_timer|^sg_|^__memset|^memset|^_raw_spin|^__local_bh|^__rcu_read|^dev_get_by_index)"),
     ("BPF program and dispatch", r"^(bpf_prog_|bpf_dispatcher|bpf_xdp_adjust|bpf_xdp_redirect|bpf_redirect|xdp_do_redirect|bpf_check_mtu|bpf_xdp_check_mtu)"),
     ("FIB lookups", r"(fib)"),
