@@ -82,7 +82,7 @@ profile = prof.get("xdp", [])
 # Where the XDP fast path's CPU time per packet goes, next to plain XDP
 # forwarding: each profile's shares of that mode's measured us/pkt
 groups = [
-    ("ChaCha20-Poly1305", r"^(chacha|poly1305|hchacha|irq_fpu_usable|kernel_fpu|sg_miter|sg_next)"),
+    ("ChaCha20-Poly1305", r"^((__)?(chacha|poly1305|hchacha)|irq_fpu_usable|kernel_fpu|fpregs_|save_fpregs|restore_fpregs|sg_miter|sg_next)"),
     ("WireGuard kfuncs (and the RCU, BH, lock, clock, memset helpers)",
      r"(wg_|^lookup$|^ktime_get|^mod_timer|^__mod_timer|^timer_|^lock_timer|^sg_|^__memset|^memset|^_raw_spin|^__local_bh|^__rcu_read|^dev_get_by_index)"),
     ("BPF program and dispatch", r"^(bpf_prog_|bpf_dispatcher|bpf_xdp_adjust|bpf_xdp_redirect|bpf_redirect|xdp_do_redirect|bpf_check_mtu|bpf_xdp_check_mtu)"),
@@ -91,7 +91,8 @@ groups = [
 def breakdown(mode):
     b = {g: 0.0 for g, _ in groups}
     b["rest: generator, veth, redirects, sink"] = 0.0
-    us = res[mode]["udp64"]["us_per_pkt"]
+    m, load = (mode[:-4], "udp1400") if mode.endswith("1400") else (mode, "udp64")
+    us = res[m][load]["us_per_pkt"]
     total = sum(p for p, _ in prof.get(mode, [])) or 100.0
     for p, sym in prof.get(mode, []):
         for g, rx in groups:
@@ -101,7 +102,7 @@ def breakdown(mode):
         else:
             b["rest: generator, veth, redirects, sink"] += us * p / total
     return b
-split = {m: breakdown(m) for m in ("xdp", "plain-xdp") if m in prof}
+split = {m: breakdown(m) for m in ("xdp", "plain-xdp", "xdp1400", "plain-xdp1400") if m in prof}
 open(os.path.join(out, "profile.txt"), "w").write(
     "".join("%.2f%% %s\n" % p for p in profile) + "\n" + "\n".join(callers) + "\n")
 json.dump({"accel": accel, "kernel": kernel, "results": res, "crypto": crypto, "ratios": r,
@@ -127,14 +128,16 @@ if profile:
     rows.append("| CPU time | symbol |")
     rows.append("|---:|---|")
     rows += ["| %.2f%% | `%s` |" % p for p in profile[:15]]
-if len(split) == 2:
+for size, sfx in (("64", ""), ("1400", "1400")):
+    if "xdp" + sfx not in split or "plain-xdp" + sfx not in split:
+        continue
     rows.append("")
-    rows.append("CPU us per 64 B packet by part (shares of each mode's profile):")
+    rows.append("CPU us per %s B packet by part (shares of each mode's profile):" % size)
     rows.append("")
     rows.append("| part | xdp | plain-xdp | xdp - plain-xdp |")
     rows.append("|---|---:|---:|---:|")
-    for g in split["xdp"]:
-        a, b = split["xdp"][g], split["plain-xdp"][g]
+    for g in split["xdp" + sfx]:
+        a, b = split["xdp" + sfx][g], split["plain-xdp" + sfx][g]
         rows.append("| %s | %.2f | %.2f | %+.2f |" % (g, a, b, a - b))
 table = "\n".join(rows)
 open(os.path.join(out, "bench.md"), "w").write(table + "\n")

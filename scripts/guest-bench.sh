@@ -144,9 +144,8 @@ print(r["end"]["sum_received"]["bits_per_second"] / 1e9)' || echo 0)
 	rates "$s0" "$s1" "$out"
 }
 
-# Where the CPU time of 64-byte UDP goes in mode LABEL: perf (software
-# clock: no PMU under TCG) on all CPUs while pktgen runs, as
-# pktgen_config left it. "PROFILE LABEL percent symbol" lines, and the
+# Where the CPU time of UDP goes in mode LABEL: perf (software clock: no
+# PMU under TCG) on all CPUs while pktgen runs, as pktgen_config left it. "PROFILE LABEL percent symbol" lines, and the
 # call chains into the busiest ones of the XDP fast path.
 profile() {
 	local label=$1
@@ -238,6 +237,8 @@ main() {
 	run_mode xdp
 	pktgen_config 64
 	profile xdp
+	pktgen_config 1400
+	profile xdp1400
 	detach
 	attach tc
 	run_mode tc
@@ -251,6 +252,8 @@ main() {
 	run_mode plain-xdp
 	pktgen_config 64
 	profile plain-xdp
+	pktgen_config 1400
+	profile plain-xdp1400
 	detach
 	say "fast-path counters of the last attach and wg show on router A"
 	ns ra wg show wg0 >&2
