@@ -126,7 +126,7 @@ rows.append("")
 rows.append("encrypt kfunc alone (BPF_PROG_TEST_RUN): 64 B %.0f ns, 1400 B %.0f ns"
             " (lookups %.0f ns included)" % (crypto["64"]["encrypt_ns"],
             crypto["1400"]["encrypt_ns"], crypto["64"]["lookups_ns"]))
-rounds = min(len(x) for l in samples.values() for x in l.values() if x)
+rounds = min(len(l["udp64"]) for l in samples.values() if "udp64" in l)
 rows.append("machine: %s, 2 vCPUs; %s; one run, compare ratios (UDP: the median"
             " of %d rounds of all modes in turn)" % (accel, kernel, rounds))
 if profile:
