@@ -56,23 +56,21 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 	} else {
 		off -= linear;
 	}
-	if (len && nr_frags) {
-		for (f = 0; f < nr_frags && len; f++) {
-			skb_frag_t *frag = &sinfo->frags[f];
-			u32 size = skb_frag_size(frag);
+	for (f = 0; f < nr_frags && len; f++) {
+		skb_frag_t *frag = &sinfo->frags[f];
+		u32 size = skb_frag_size(frag);
 
-			if (off >= size) {
-				off -= size;
-				continue;
-			}
-			if (i == WG_BPF_MAX_SG)
-				return -E2BIG;
-			n = min(len, size - off);
-			sg_set_page(&sg[i++], skb_frag_page(frag), n,
-				    skb_frag_off(frag) + off);
-			len -= n;
-			off = 0;
+		if (off >= size) {
+			off -= size;
+			continue;
 		}
+		if (i == WG_BPF_MAX_SG)
+			return -E2BIG;
+		n = min(len, size - off);
+		sg_set_page(&sg[i++], skb_frag_page(frag), n,
+			    skb_frag_off(frag) + off);
+		len -= n;
+		off = 0;
 	}
 	if (unlikely(len || !i))
 		return -EINVAL;
