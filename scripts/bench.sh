@@ -112,7 +112,7 @@ open(os.path.join(out, "profile.txt"), "w").write(
     "".join("%.2f%% %s\n" % p for p in profile) + "\n" + "\n".join(callers) + "\n")
 json.dump({"accel": accel, "kernel": kernel, "results": res, "samples": samples,
            "crypto": crypto, "ratios": r,
-           "profile_udp64": prof, "cpu_split_udp64": split},
+           "profiles": prof, "cpu_split": split},
           open(os.path.join(out, "bench.json"), "w"), indent=1)
 
 rows = ["| mode | 64 B UDP kpps | 1400 B UDP Gbit/s | TCP Gbit/s | CPU us/pkt (64 B) |",

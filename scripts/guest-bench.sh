@@ -149,8 +149,9 @@ print(r["end"]["sum_received"]["bits_per_second"] / 1e9)' || echo 0)
 }
 
 # Where the CPU time of UDP goes in mode LABEL: perf (software clock: no
-# PMU under TCG) on all CPUs while pktgen runs, as pktgen_config left it. "PROFILE LABEL percent symbol" lines, and the
-# call chains into the busiest ones of the XDP fast path.
+# PMU under TCG) on all CPUs while pktgen runs, as pktgen_config left it.
+# "PROFILE LABEL percent symbol" lines, and the call chains into the
+# busiest ones of the XDP fast path.
 profile() {
 	local label=$1
 
@@ -266,6 +267,8 @@ setup() {
 }
 
 main() {
+	local round
+
 	setup
 	if [ "${2:-}" = --profile-only ]; then
 		attach "${3:-xdp}"
