@@ -57,7 +57,7 @@ static inline int wg_bpf_init(void)
 /* bpf_crypt.c, for the kfuncs of bpf_packet.c */
 u32 wg_bpf_padded_len(u32 len, u32 mtu);
 int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
-		   struct scatterlist *sg, u32 plain_len);
+		   struct scatterlist *sg, int nsg, u32 length, u32 padded);
 int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		   struct scatterlist *sg, int nsg, u32 enc_len,
 		   const struct endpoint *endpoint, u8 outer_ds);

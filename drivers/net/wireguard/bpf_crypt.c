@@ -70,6 +70,43 @@ static void wg_bpf_encrypted(struct wg_peer *peer, u32 plain_len)
 			       noise_encrypted_len(plain_len));
 }
 
+/* The first @len bytes of @sg in place, if its first entry holds them
+ * (a linear packet), else NULL.
+ */
+static void *wg_bpf_sg_head(struct scatterlist *sg, u32 len)
+{
+	if (likely(sg->length >= len && !PageHighMem(sg_page(sg))))
+		return sg_virt(sg);
+	return NULL;
+}
+
+/* The first @len bytes of @sg: in place, or copied to @buf. */
+static const void *wg_bpf_sg_peek(struct scatterlist *sg, int nsg, void *buf,
+				  u32 len)
+{
+	const void *head = wg_bpf_sg_head(sg, len);
+
+	if (head)
+		return head;
+	if (sg_pcopy_to_buffer(sg, nsg, buf, len, 0) < len)
+		return NULL;
+	return buf;
+}
+
+/* Zeros after @length bytes of plaintext up to @padded, as
+ * encrypt_packet() of send.c pads.
+ */
+static void wg_bpf_pad(struct scatterlist *sg, int nsg, u32 length,
+		       u32 padded)
+{
+	u8 *head = wg_bpf_sg_head(sg, padded);
+
+	if (head)
+		memset(head + length, 0, padded - length);
+	else
+		sg_zero_buffer(sg, nsg, padded - length, length);
+}
+
 /* The kfuncs use a keypair under rcu_read_lock_bh() without taking a
  * reference: keypairs are freed after a grace period. One whose last
  * reference is gone is on its way out, and refused as
@@ -81,7 +118,7 @@ static bool wg_bpf_keypair_live(struct noise_keypair *keypair)
 }
 
 int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
-		   struct scatterlist *sg, u32 plain_len)
+		   struct scatterlist *sg, int nsg, u32 length, u32 padded)
 {
 	struct noise_keypair *keypair;
 	u64 nonce;
@@ -101,13 +138,14 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 	if (unlikely(nonce >= REJECT_AFTER_MESSAGES))
 		goto out_invalid;
 
+	wg_bpf_pad(sg, nsg, length, padded);
 	header->header.type = cpu_to_le32(MESSAGE_DATA);
 	header->key_idx = keypair->remote_index;
 	header->counter = cpu_to_le64(nonce);
-	chacha20poly1305_encrypt_sg_inplace(sg, plain_len, NULL, 0, nonce,
+	chacha20poly1305_encrypt_sg_inplace(sg, padded, NULL, 0, nonce,
 					    keypair->sending.key);
 	rcu_read_unlock_bh();
-	wg_bpf_encrypted(peer, plain_len);
+	wg_bpf_encrypted(peer, padded);
 	return 0;
 
 out_invalid:
@@ -153,19 +191,6 @@ static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
 		ret = -EKEYEXPIRED;
 	wg_peer_put(owner);
 	return ret;
-}
-
-/* The first @len bytes of @sg: in place when its first entry holds them,
- * as it does in a linear packet, else copied to @buf.
- */
-static const void *wg_bpf_sg_peek(struct scatterlist *sg, int nsg, void *buf,
-				  u32 len)
-{
-	if (likely(sg->length >= len && !PageHighMem(sg_page(sg))))
-		return sg_virt(sg);
-	if (sg_pcopy_to_buffer(sg, nsg, buf, len, 0) < len)
-		return NULL;
-	return buf;
 }
 
 /* The checks wg_packet_consume_data_done() makes of a decrypted packet:

@@ -189,18 +189,6 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, void *data, int nh_off,
 								endpoint;
 }
 
-/* Zeroes the padding after @length bytes of plaintext: in place when the
- * first entry holds it, as it does in a linear packet.
- */
-static void wg_bpf_pad(struct scatterlist *sg, int nsg, u32 length,
-		       u32 padded)
-{
-	if (likely(sg->length >= padded && !PageHighMem(sg_page(sg))))
-		memset(sg_virt(sg) + length, 0, padded - length);
-	else
-		sg_zero_buffer(sg, nsg, padded - length, length);
-}
-
 __bpf_kfunc_start_defs();
 
 static u32 wg_bpf_peer_padded_len(struct wg_peer *peer, u32 length)
@@ -244,8 +232,8 @@ __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
 	nsg = wg_bpf_xdp_msg(xdp, offset, message_data_len((u64)padded), sg);
 	if (nsg < 0)
 		return nsg;
-	wg_bpf_pad(sg, nsg, length, padded);
-	return wg_bpf_encrypt(peer, xdp->data + offset, sg, padded);
+	return wg_bpf_encrypt(peer, xdp->data + offset, sg, nsg, length,
+			      padded);
 }
 
 /**
@@ -278,8 +266,8 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 	/* private data: completing the checksum does not move it */
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
 		return -EINVAL;
-	wg_bpf_pad(sg, nsg, length, padded);
-	ret = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, padded);
+	ret = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, nsg, length,
+			     padded);
 	if (!ret)
 		skb->ip_summed = CHECKSUM_NONE;
 	return ret;
