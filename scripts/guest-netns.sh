@@ -79,6 +79,18 @@ for v in json.load(sys.stdin)[int(sys.argv[1])]["values"]:
 print(total)' "$1"
 }
 
+# One line for make test's summary: where a failed try stopped (netns.sh's
+# last step, "[+] ...", and its last line of output)
+why() {	# why TRY STATUS
+	local step last
+
+	step=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/netns.out | grep '^\[+\]' |
+		tail -n 1)
+	last=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/netns.out | grep -v '^\[+\]' |
+		grep . | tail -n 1)
+	echo "WGWHY $NAME try $1, status $2: ${step:0:100} | ${last:0:100}"
+}
+
 # Its input blocks (it sleeps with read -t; not a pipe from sleep: a
 # pipeline would wait for the sleep to end); no process of it may keep
 # our output open. Its rules need iptables: the legacy backend.
@@ -94,6 +106,7 @@ netns_sh() {
 		[ "$status" -ne 0 ] || break
 		echo "netns.sh failed (status $status) on try $try:"
 		tail -n 40 /tmp/netns.out
+		why "$try" "$status"
 	done
 	[ "$status" -ne 0 ] || echo "netns.sh passed on try $try"
 	return "$status"

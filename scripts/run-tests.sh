@@ -18,6 +18,7 @@ PASSED=0
 FAILED=0
 TIMINGS=()
 FAILED_NAMES=()
+WHY=()		# "WGWHY name text" lines of the guests, as "v:name text"
 
 record() {
 	if [ "$2" = PASS ]; then
@@ -132,6 +133,9 @@ vm_record() {
 		record "$v:$2" "$3"
 	done < <(tr -d '\r' <"$out" | grep -E '^WGTEST ')
 	grep -qE '^WGTEST ' "$out" || record "$v:guest-tests-ran" FAIL
+	while read -r line; do
+		WHY+=("$v:${line#WGWHY }")
+	done < <(tr -d '\r' <"$out" | grep -E '^WGWHY ')
 	if grep -q 'FAIL: kernel splat' "$out"; then
 		record "$v:kernel-log-clean" FAIL
 	else
@@ -237,6 +241,9 @@ main() {
 	echo
 	# the failures again, where a log's last lines show them
 	[ "$FAILED" = 0 ] || printf 'FAILED: %s\n' "${FAILED_NAMES[@]}"
+	# and where the guests' tests stopped, failed tries that passed later
+	# too
+	[ ${#WHY[@]} = 0 ] || printf 'WHY: %s\n' "${WHY[@]}"
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
 }
