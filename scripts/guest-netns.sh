@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the scripts/vmtest.sh guest: WireGuard's own netns.sh, for
-# the stack path, up to WG_NETNS_TRIES (2) times: under TCG on a loaded
+# the stack path, up to WG_NETNS_TRIES (3) times: under TCG on a loaded
 # host its one-second ping timeouts can expire before a handshake is
 # done. With --fastpath, the reference fast path is attached: xdp_wg and
 # tc_wg are loaded once and pinned; a watcher attaches both to every
@@ -97,7 +97,7 @@ why() {	# why TRY STATUS
 netns_sh() {
 	local try status
 
-	for try in $(seq "${WG_NETNS_TRIES:-2}"); do
+	for try in $(seq "${WG_NETNS_TRIES:-3}"); do
 		status=0
 		PATH=/tmp/wg-bin:$PATH timeout -k 10 "${WG_NETNS_TIMEOUT:-1500}" \
 			bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
