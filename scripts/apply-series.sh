@@ -19,6 +19,17 @@ series_files() {
 	fi
 }
 
+# The series is net-next's: its hunks carry that tree's context. On an
+# older tree (KF_TRUSTED_ARGS) lines a few lines away from a change may
+# differ (v6.12's Documentation/networking/index.rst lists xfrm_device
+# three lines below the new entry, net-next xfrm/index): there git am
+# needs only the line next to each change to match.
+am_context() {
+	if tree_needs_trusted_args; then
+		echo -C1
+	fi
+}
+
 main() {
 	local stamp_file=$WG_TREE/.git/wg-bpf-applied stamp
 
@@ -37,7 +48,7 @@ main() {
 	# files left behind by hand (build outputs are ignored, and stay)
 	tgit clean -q -fd
 	# shellcheck disable=SC2046
-	tgit am -q --empty=drop $(ls "$WG_TOP"/patches/*.patch) ||
+	tgit am -q --empty=drop $(am_context) $(ls "$WG_TOP"/patches/*.patch) ||
 		die "the series does not apply to $WG_TREE"
 	if tree_needs_trusted_args; then
 		stage "tree has KF_TRUSTED_ARGS: applying the v6.12 backport delta"

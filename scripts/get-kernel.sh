@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Stage 1: provide the base kernel tree as a git tree in the cache, with
-# the base commit tagged wg-bpf-base. Default: Debian's linux-source-6.12
-# (v6.12.117). With KERNEL_SRC=/path, a clone (or copy) of that tree.
+# the base commit tagged wg-bpf-base. Default: Debian's linux-source-7.3
+# (WG_KERNEL=6.12: linux-source-6.12, v6.12.117). With KERNEL_SRC=/path,
+# a clone (or copy) of that tree.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-DEBIAN_TARBALL=/usr/src/linux-source-6.12.tar.xz
+DEBIAN_TARBALL=/usr/src/linux-source-$WG_KERNEL.tar.xz
 
 git_tree() {
 	git -C "$WG_TREE" -c user.name=wg-bpf -c user.email=wg-bpf@localhost \
@@ -24,7 +25,9 @@ fix_debian_tree() {
 	sed -i '/^# Debian packaging:/,$d' "$WG_TREE/.gitignore"
 	sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$WG_TREE/.gitignore"
 	sed -i '${/^#$/d}' "$WG_TREE/.gitignore"
-	git_tree rm -q tools/testing/selftests/bpf/prog_tests/bpf_attr_size.c
+	if [ "$WG_KERNEL" = 6.12 ]; then
+		git_tree rm -q tools/testing/selftests/bpf/prog_tests/bpf_attr_size.c
+	fi
 	git_tree add -A .gitignore
 	git_tree commit -q -m "base: fix up Debian's linux-source tarball" \
 		-m "Drop the Debian packaging lines from .gitignore and the
@@ -34,7 +37,7 @@ backported bpf_attr_size selftest whose BPF program is missing."
 from_debian() {
 	local tmp=$WG_CACHE/unpack.$$
 
-	[ -f "$DEBIAN_TARBALL" ] || die "$DEBIAN_TARBALL missing (apt-get install linux-source-6.12)"
+	[ -f "$DEBIAN_TARBALL" ] || die "$DEBIAN_TARBALL missing (scripts/setup-host.sh installs linux-source-$WG_KERNEL)"
 	stage "unpacking $DEBIAN_TARBALL"
 	rm -rf "$tmp" "$WG_TREE"
 	mkdir -p "$tmp" "$(dirname "$WG_TREE")"
@@ -44,7 +47,7 @@ from_debian() {
 	stage "creating the base commit"
 	git_tree init -q
 	git_tree add -A -f .
-	git_tree commit -q -m "Linux $(tree_version)$(sed -n 's/^SUBLEVEL = \(.*\)/.\1/p' "$WG_TREE/Makefile") (Debian linux-source-6.12)"
+	git_tree commit -q -m "Linux $(tree_version)$(sed -n 's/^SUBLEVEL = \(.*\)/.\1/p' "$WG_TREE/Makefile") (Debian linux-source-$WG_KERNEL)"
 	fix_debian_tree
 }
 

@@ -8,14 +8,17 @@ unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES
 
 WG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WG_CACHE=${WG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wg-bpf}
-# The kernel tree the series is applied to. Default: Debian's v6.12.117
-# linux-source, unpacked into the cache. KERNEL_SRC=/path selects another
-# tree; it is cloned (git) or copied into the cache, never modified.
+# The kernel tree the series is applied to. Default: Debian's
+# linux-source of Linux 7.3 (the net-next form of the series);
+# WG_KERNEL=6.12 picks Debian's v6.12 LTS source (with the generated
+# backport delta). KERNEL_SRC=/path selects any other tree; it is cloned
+# (git) or copied into the cache, never modified.
+WG_KERNEL=${WG_KERNEL:-7.3}
 KERNEL_SRC=${KERNEL_SRC:-}
 if [ -n "$KERNEL_SRC" ]; then
 	WG_TREE_NAME=${WG_TREE_NAME:-$(basename "$(realpath "$KERNEL_SRC")")}
 else
-	WG_TREE_NAME=${WG_TREE_NAME:-debian-6.12}
+	WG_TREE_NAME=${WG_TREE_NAME:-debian-$WG_KERNEL}
 fi
 WG_TREE=${WG_TREE:-$WG_CACHE/$WG_TREE_NAME/src}
 WG_JOBS=${WG_JOBS:-$(($(nproc) + 1))}
