@@ -7,9 +7,9 @@
 # --stress the fast path under load while its devices, peers and
 # programs change (guest-stress.sh); --skip LIST leaves out the subtests
 # of test_progs' -b LIST, --only LIST runs only those of -t LIST (e.g.
-# wg/xdp_tcp,wg/tc_tcp), --no-test-progs leaves test_progs out. On a
-# kernel with kmemleak, ends with a scan for what leaked while the tests
-# ran. Prints one "WGTEST <name> PASS|FAIL" line per result, and the
+# wg_fastpath/xdp_tcp,wg_fastpath/tc_tcp), --no-test-progs leaves
+# test_progs out. On a kernel with kmemleak, ends with a scan for what
+# leaked while the tests ran. Prints one "WGTEST <name> PASS|FAIL" line per result, and the
 # time each part took.
 #
 #   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--netns-fastpath]
@@ -58,9 +58,9 @@ run_test_progs() {
 		OK) result "$name" PASS ;;
 		*) result "$name" FAIL ;;
 		esac
-	done < <(grep -E '^#[0-9]+/[0-9]+ +wg/' "$out" | sort -u -k2,2)
+	done < <(grep -E '^#[0-9]+/[0-9]+ +wg_[a-z]+/' "$out" | sort -u -k2,2)
 	# a test that can't run must not pass silently
-	grep -qE '^#[0-9]+/[0-9]+ +wg/' "$out" || result test_progs_wg_ran FAIL
+	grep -qE '^#[0-9]+/[0-9]+ +wg_[a-z]+/' "$out" || result test_progs_wg_ran FAIL
 }
 
 # WireGuard's netns.sh (guest-netns.sh), plain or with --fastpath

@@ -72,16 +72,18 @@ build_variant() {
 # each outer/inner family pair and each direction once in each program
 # type, delivery through the device and TCP; not the subtests that run
 # the same code again. And the stack's own netns.sh.
-WG_Y_SKIP=wg/fuzz,wg/xdp_hostile,wg/tc_hostile,wg/xdp_rekey,wg/tc_rekey
-WG_Y_SKIP=$WG_Y_SKIP,wg/xdp_keepalive,wg/tc_keepalive,wg/xdp_replay,wg/tc_replay
-WG_Y_SKIP=$WG_Y_SKIP,wg/xdp_counters,wg/tc_counters,wg/xdp_jumbo,wg/tc_jumbo
-WG_Y_SKIP=$WG_Y_SKIP,wg/xdp_nokey,wg/tc_nokey,wg/xdp_tcp
-WG_Y_SKIP=$WG_Y_SKIP,wg/xdp_encrypt_o4_i6,wg/xdp_encrypt_o6_i4
-WG_Y_SKIP=$WG_Y_SKIP,wg/xdp_encrypt_o6_i6,wg/xdp_decrypt_o4_i4
-WG_Y_SKIP=$WG_Y_SKIP,wg/xdp_decrypt_o6_i4,wg/xdp_decrypt_o6_i6
-WG_Y_SKIP=$WG_Y_SKIP,wg/tc_encrypt_o4_i4,wg/tc_encrypt_o4_i6
-WG_Y_SKIP=$WG_Y_SKIP,wg/tc_encrypt_o6_i4,wg/tc_decrypt_o4_i4
-WG_Y_SKIP=$WG_Y_SKIP,wg/tc_decrypt_o4_i6,wg/tc_decrypt_o6_i6
+WG_Y_SKIP=wg_hardening/fuzz,wg_hardening/xdp_hostile,wg_hardening/tc_hostile
+F=wg_fastpath
+WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_rekey,$F/tc_rekey,$F/xdp_keepalive,$F/tc_keepalive
+WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_replay,$F/tc_replay,$F/xdp_counters,$F/tc_counters
+WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_jumbo,$F/tc_jumbo,$F/xdp_nokey,$F/tc_nokey
+WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_tcp,$F/xdp_encrypt_o4_i6,$F/xdp_encrypt_o6_i4
+WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_encrypt_o6_i6,$F/xdp_decrypt_o4_i4
+WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_decrypt_o6_i4,$F/xdp_decrypt_o6_i6
+WG_Y_SKIP=$WG_Y_SKIP,$F/tc_encrypt_o4_i4,$F/tc_encrypt_o4_i6
+WG_Y_SKIP=$WG_Y_SKIP,$F/tc_encrypt_o6_i4,$F/tc_decrypt_o4_i4
+WG_Y_SKIP=$WG_Y_SKIP,$F/tc_decrypt_o4_i6,$F/tc_decrypt_o6_i6
+unset F
 
 # WG_VM_ARGS_M, WG_VM_ARGS_STRESS, WG_VM_ARGS_Y replace them
 vm_args() {
