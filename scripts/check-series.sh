@@ -118,7 +118,7 @@ with open(sys.argv[1]) as f:
         f.read(), writer_name="html",
         settings_overrides={"halt_level": 2, "report_level": 2})
 PY
-	   [ "$(grep -c '^\.\. c:function::' "$tmp/page.rst")" = 13 ]; then
+	   [ "$(grep -c "^\.\. c:function::" "$tmp/page.rst")" = 15 ]; then
 		result "docs:$rst" PASS
 	else
 		cat "$tmp/err"

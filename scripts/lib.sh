@@ -22,8 +22,18 @@ else
 fi
 WG_TREE=${WG_TREE:-$WG_CACHE/$WG_TREE_NAME/src}
 WG_JOBS=${WG_JOBS:-$(($(nproc) + 1))}
-WG_CLANG=${WG_CLANG:-clang-19}
-WG_LLVM_SUFFIX=${WG_LLVM_SUFFIX:--19}
+# LLVM for the BPF selftests: Linux 7.x's need LLVM 20 or later (32-bit
+# atomics of libarena: clang-19 fails), so clang-22 (bookworm-security);
+# v6.12's build with clang-19, as tested since. WG_LLVM=19|22 picks one.
+wg_llvm() {
+	if [ -n "${WG_LLVM:-}" ]; then
+		echo "$WG_LLVM"
+	elif [ "$(tree_version | cut -d. -f1)" -ge 7 ] 2>/dev/null; then
+		echo 22
+	else
+		echo 19
+	fi
+}
 # Build variants: "m" (WireGuard as a module, the default) in build/, and
 # "y" in build-y/, which starts as a copy of build/ (configure.sh): the
 # first =y build rebuilds only what the options that differ touch, and

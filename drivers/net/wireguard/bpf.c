@@ -13,8 +13,10 @@
 #include "device.h"
 #include "peer.h"
 #include "peerlookup.h"
+#include "socket.h"
 
 #include <linux/bpf.h>
+#include <linux/bpf_verifier.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/netdevice.h>
@@ -45,27 +47,22 @@ static struct wg_device *wg_bpf_device_by_index(struct net *net, u32 ifindex)
 	return wg_bpf_device_hold(dev_get_by_index_rcu(net, ifindex));
 }
 
-/* A WireGuard device whose sockets are open in @net on @port. */
-static bool wg_bpf_device_listens(struct wg_device *wg, struct net *net,
-				  u16 port)
-{
-	return READ_ONCE(wg->incoming_port) == port &&
-	       net_eq(rcu_dereference(wg->creating_net), net) &&
-	       (rcu_access_pointer(wg->sock4) ||
-		rcu_access_pointer(wg->sock6));
-}
-
+/* The WireGuard device whose sockets are open in @net on @port */
 static struct wg_device *wg_bpf_device_by_port(struct net *net, u16 port)
 {
-	struct net_device *dev;
-	struct wg_device *wg;
+	struct wg_device *wg = wg_socket_device_by_port(net, port);
 
-	for_each_netdev_rcu(net, dev) {
-		wg = wg_device_from_netdev(dev);
-		if (wg && wg_bpf_device_listens(wg, net, port))
-			return wg_bpf_device_hold(dev);
-	}
-	return NULL;
+	if (wg)
+		dev_hold(wg->dev);
+	return wg;
+}
+
+/* @peer's endpoint, read under its lock */
+static void wg_bpf_endpoint_read(struct wg_peer *peer, struct endpoint *ep)
+{
+	read_lock_bh(&peer->endpoint_lock);
+	*ep = peer->endpoint;
+	read_unlock_bh(&peer->endpoint_lock);
 }
 
 /* Dead peers are being removed: never hand them out. */
@@ -134,6 +131,22 @@ __bpf_kfunc struct wg_device *
 bpf_skb_wg_device_get_by_port(struct __sk_buff *ctx, u16 port)
 {
 	return wg_bpf_device_by_port(wg_bpf_skb_net(ctx), port);
+}
+
+/**
+ * bpf_wg_device_ifindex() - The interface index of a WireGuard device
+ * @wg:		WireGuard device reference
+ *
+ * For what a program routes into or through the device (the input
+ * interface of a FIB lookup of a decrypted packet, a redirect into the
+ * device), without reading the kernel's structures, which would take
+ * CAP_PERFMON.
+ *
+ * Return: the ifindex of @wg's netdev, in its network namespace.
+ */
+__bpf_kfunc u32 bpf_wg_device_ifindex(struct wg_device *wg)
+{
+	return READ_ONCE(wg->dev->ifindex);
 }
 
 /**
@@ -206,36 +219,77 @@ __bpf_kfunc int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
 					  u32 tuple__szk)
 {
 	__be16 sport = htons(READ_ONCE(peer->device->incoming_port));
-	const struct endpoint *ep = &peer->endpoint;
-	int ret;
+	struct endpoint ep;
 
-	read_lock_bh(&peer->endpoint_lock);
-	ret = ep->addr.sa_family;
-	if (ret == AF_INET) {
-		if (tuple__szk < sizeof(tuple->ipv4)) {
-			ret = -EINVAL;
-			goto out;
-		}
-		tuple->ipv4.saddr = ep->src4.s_addr;
-		tuple->ipv4.daddr = ep->addr4.sin_addr.s_addr;
+	wg_bpf_endpoint_read(peer, &ep);
+	if (ep.addr.sa_family == AF_INET) {
+		if (tuple__szk < sizeof(tuple->ipv4))
+			return -EINVAL;
+		tuple->ipv4.saddr = ep.src4.s_addr;
+		tuple->ipv4.daddr = ep.addr4.sin_addr.s_addr;
 		tuple->ipv4.sport = sport;
-		tuple->ipv4.dport = ep->addr4.sin_port;
-	} else if (ret == AF_INET6) {
-		if (tuple__szk < sizeof(tuple->ipv6)) {
-			ret = -EINVAL;
-			goto out;
-		}
-		memcpy(tuple->ipv6.saddr, &ep->src6, sizeof(tuple->ipv6.saddr));
-		memcpy(tuple->ipv6.daddr, &ep->addr6.sin6_addr,
+		tuple->ipv4.dport = ep.addr4.sin_port;
+	} else if (ep.addr.sa_family == AF_INET6) {
+		if (tuple__szk < sizeof(tuple->ipv6))
+			return -EINVAL;
+		memcpy(tuple->ipv6.saddr, &ep.src6, sizeof(tuple->ipv6.saddr));
+		memcpy(tuple->ipv6.daddr, &ep.addr6.sin6_addr,
 		       sizeof(tuple->ipv6.daddr));
 		tuple->ipv6.sport = sport;
-		tuple->ipv6.dport = ep->addr6.sin6_port;
+		tuple->ipv6.dport = ep.addr6.sin6_port;
 	} else {
-		ret = -EDESTADDRREQ;
+		return -EDESTADDRREQ;
 	}
-out:
-	read_unlock_bh(&peer->endpoint_lock);
-	return ret;
+	return ep.addr.sa_family;
+}
+
+/**
+ * bpf_wg_endpoint_route_get() - How the device routes a peer's packets
+ * @peer:	WireGuard peer reference
+ * @fib:	filled for bpf_fib_lookup() of an outer packet to the peer's
+ *		endpoint, as send4() and send6() route it: family, the local
+ *		address (zero until the device has sent from it) and the
+ *		endpoint's as source and destination, UDP with the listen
+ *		port and the endpoint's port, the device's fwmark as @fib's
+ *		mark (for BPF_FIB_LOOKUP_MARK, as wg-quick's policy routing
+ *		needs), and as ifindex the scope of a link-local IPv6
+ *		endpoint, the interface to route out of (BPF_FIB_LOOKUP_OUTPUT),
+ *		or 0; every other field zeroed
+ * @fib__szk:	size of @fib, that of struct bpf_fib_lookup
+ *
+ * Return: AF_INET or AF_INET6, the family of the endpoint;
+ * -EDESTADDRREQ if the peer has no endpoint yet; -EINVAL if @fib__szk is
+ * not the size of struct bpf_fib_lookup.
+ */
+__bpf_kfunc int bpf_wg_endpoint_route_get(struct wg_peer *peer,
+					  struct bpf_fib_lookup *fib,
+					  u32 fib__szk)
+{
+	struct endpoint ep;
+
+	if (fib__szk != sizeof(*fib))
+		return -EINVAL;
+	wg_bpf_endpoint_read(peer, &ep);
+	memset(fib, 0, sizeof(*fib));
+	fib->l4_protocol = IPPROTO_UDP;
+	fib->sport = htons(READ_ONCE(peer->device->incoming_port));
+	fib->mark = READ_ONCE(peer->device->fwmark);
+	if (ep.addr.sa_family == AF_INET) {
+		fib->family = AF_INET;
+		fib->ipv4_src = ep.src4.s_addr;
+		fib->ipv4_dst = ep.addr4.sin_addr.s_addr;
+		fib->dport = ep.addr4.sin_port;
+	} else if (ep.addr.sa_family == AF_INET6) {
+		fib->family = AF_INET6;
+		memcpy(fib->ipv6_src, &ep.src6, sizeof(fib->ipv6_src));
+		memcpy(fib->ipv6_dst, &ep.addr6.sin6_addr,
+		       sizeof(fib->ipv6_dst));
+		fib->dport = ep.addr6.sin6_port;
+		fib->ifindex = ep.addr6.sin6_scope_id;
+	} else {
+		return -EDESTADDRREQ;
+	}
+	return fib->family;
 }
 
 /**
@@ -255,10 +309,12 @@ BTF_ID_FLAGS(func, bpf_xdp_wg_device_get_by_index, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, bpf_skb_wg_device_get_by_index, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, bpf_xdp_wg_device_get_by_port, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, bpf_skb_wg_device_get_by_port, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, bpf_wg_device_ifindex)
 BTF_ID_FLAGS(func, bpf_wg_device_put, KF_RELEASE)
 BTF_ID_FLAGS(func, bpf_wg_peer_allowedips_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, bpf_wg_peer_hashtable_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, bpf_wg_endpoint_tuple_get)
+BTF_ID_FLAGS(func, bpf_wg_endpoint_route_get)
 BTF_ID_FLAGS(func, bpf_xdp_wg_encrypt)
 BTF_ID_FLAGS(func, bpf_skb_wg_encrypt)
 BTF_ID_FLAGS(func, bpf_xdp_wg_decrypt)
@@ -288,10 +344,13 @@ BTF_SET_END(wg_skb_kfunc_ids)
  */
 static int wg_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
+	/* an extension (libxdp's dispatcher) has the type of its target */
+	enum bpf_prog_type type = resolve_prog_type(prog);
+
 	if (btf_id_set_contains(&wg_xdp_kfunc_ids, kfunc_id))
-		return prog->type == BPF_PROG_TYPE_XDP ? 0 : -EACCES;
+		return type == BPF_PROG_TYPE_XDP ? 0 : -EACCES;
 	if (btf_id_set_contains(&wg_skb_kfunc_ids, kfunc_id))
-		return prog->type == BPF_PROG_TYPE_SCHED_CLS ? 0 : -EACCES;
+		return type == BPF_PROG_TYPE_SCHED_CLS ? 0 : -EACCES;
 	return 0;
 }
 

@@ -9,11 +9,11 @@
 #include <linux/types.h>
 
 struct __sk_buff;
+struct bpf_fib_lookup;
 struct bpf_sock_tuple;
 struct endpoint;
 struct message_data;
 struct scatterlist;
-struct udphdr;
 struct wg_device;
 struct wg_peer;
 struct xdp_md;
@@ -29,6 +29,7 @@ struct wg_device *bpf_skb_wg_device_get_by_index(struct __sk_buff *ctx,
 struct wg_device *bpf_xdp_wg_device_get_by_port(struct xdp_md *ctx, u16 port);
 struct wg_device *bpf_skb_wg_device_get_by_port(struct __sk_buff *ctx,
 						u16 port);
+u32 bpf_wg_device_ifindex(struct wg_device *wg);
 void bpf_wg_device_put(struct wg_device *wg);
 struct wg_peer *bpf_wg_peer_allowedips_lookup(struct wg_device *wg,
 					      const void *addr, u32 addr__sz);
@@ -36,6 +37,8 @@ struct wg_peer *bpf_wg_peer_hashtable_lookup(struct wg_device *wg,
 					     __le32 idx);
 int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
 			      struct bpf_sock_tuple *tuple, u32 tuple__szk);
+int bpf_wg_endpoint_route_get(struct wg_peer *peer,
+			      struct bpf_fib_lookup *fib, u32 fib__szk);
 void bpf_wg_peer_put(struct wg_peer *peer);
 
 /* bpf_packet.c */
@@ -55,13 +58,10 @@ static inline int wg_bpf_init(void)
 #endif
 
 /* bpf_crypt.c, for the kfuncs of bpf_packet.c */
-u32 wg_bpf_padded_len(u32 len, u32 mtu);
 int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		   struct scatterlist *sg, int nsg, u32 length, u32 padded);
 int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		   struct scatterlist *sg, int nsg, u32 enc_len,
 		   const struct endpoint *endpoint, u8 outer_ds);
-int wg_bpf_endpoint(struct endpoint *endpoint, u8 *ds, const void *nh,
-		    const struct udphdr *uh, int ifindex);
 
 #endif /* _WG_BPF_H */

@@ -3,21 +3,20 @@
  * Copyright (C) 2026 The WireGuard BPF kfunc authors. All Rights Reserved.
  *
  * Encryption and decryption of data messages in place, for the BPF
- * kfuncs: the same keypairs, nonces, replay window, timers, handshake
- * triggers and statistics as the queues of send.c and receive.c use, so
- * that a message handled here is indistinguishable from one that went
- * through the WireGuard netdev.
+ * kfuncs, by the steps the queues of send.c and receive.c take: the same
+ * keypairs, nonces, replay window, timers, handshake triggers and
+ * statistics, so that a message handled here is indistinguishable from
+ * one that went through the WireGuard netdev. What is left here is what
+ * a BPF program's packet gives instead of an skb of the device's.
  */
 
 #include "bpf.h"
-#include "allowedips.h"
 #include "device.h"
 #include "messages.h"
 #include "noise.h"
 #include "peer.h"
 #include "peerlookup.h"
 #include "queueing.h"
-#include "socket.h"
 #include "timers.h"
 
 #include <crypto/chacha20poly1305.h>
@@ -26,49 +25,7 @@
 #include <linux/scatterlist.h>
 #include <net/dsfield.h>
 #include <net/inet_ecn.h>
-#include <net/ipv6.h>
-
-/* The byte counters of a peer are plain u64s, bumped by the serialized
- * stack path; BPF programs run on any CPU at once.
- */
-static void wg_bpf_add_bytes(u64 *bytes, u64 len)
-{
-	u64 old = READ_ONCE(*bytes);
-
-	while (!try_cmpxchg64(bytes, &old, old + len))
-		;
-}
-
-/* As calculate_skb_padding() of send.c does for a packet of @len bytes
- * sent through a device with @mtu.
- */
-u32 wg_bpf_padded_len(u32 len, u32 mtu)
-{
-	u32 last_unit = len;
-
-	if (unlikely(!mtu))
-		return ALIGN(len, MESSAGE_PADDING_MULTIPLE);
-	if (unlikely(last_unit > mtu))
-		last_unit %= mtu;
-	return len + min(mtu, ALIGN(last_unit, MESSAGE_PADDING_MULTIPLE)) -
-	       last_unit;
-}
-
-/* What wg_packet_create_data_done() and wg_socket_send_skb_to_peer() do
- * once a message of @plain_len bytes of padded plaintext is out.
- */
-static void wg_bpf_encrypted(struct wg_peer *peer, u32 plain_len)
-{
-	wg_timers_any_authenticated_packet_traversal(peer);
-	wg_timers_any_authenticated_packet_sent(peer);
-	if (likely(plain_len))
-		wg_timers_data_sent(peer);
-	wg_packet_tx_keep_key_fresh(peer);
-	wg_bpf_add_bytes(&peer->tx_bytes, message_data_len(plain_len));
-	/* as iptunnel_xmit_stats() counts from the inner network header */
-	dev_sw_netstats_tx_add(peer->device->dev, 1,
-			       noise_encrypted_len(plain_len));
-}
+#include <net/ip_tunnels.h>
 
 /* The first @len bytes of @sg in place, if its first entry holds them
  * (a linear packet), else NULL.
@@ -81,10 +38,10 @@ static void *wg_bpf_sg_head(struct scatterlist *sg, u32 len)
 }
 
 /* The first @len bytes of @sg: in place, or copied to @buf. */
-static const void *wg_bpf_sg_peek(struct scatterlist *sg, int nsg, void *buf,
-				  u32 len)
+static void *wg_bpf_sg_peek(struct scatterlist *sg, int nsg, void *buf,
+			    u32 len)
 {
-	const void *head = wg_bpf_sg_head(sg, len);
+	void *head = wg_bpf_sg_head(sg, len);
 
 	if (head)
 		return head;
@@ -117,6 +74,18 @@ static bool wg_bpf_keypair_live(struct noise_keypair *keypair)
 	return keypair && kref_read(&keypair->refcount);
 }
 
+/* What wg_packet_create_data_done() and the socket do once a message of
+ * @padded bytes of plaintext is out: the program sends it.
+ */
+static void wg_bpf_encrypted(struct wg_peer *peer, u32 padded)
+{
+	wg_packet_tx_sending(peer);
+	atomic64_add(message_data_len(padded), &peer->tx_bytes);
+	/* as udp_tunnel_xmit_skb() counts: from the inner network header */
+	iptunnel_xmit_stats(peer->device->dev, noise_encrypted_len(padded));
+	wg_packet_tx_sent(peer, padded != 0);
+}
+
 int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		   struct scatterlist *sg, int nsg, u32 length, u32 padded)
 {
@@ -129,49 +98,24 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 	rcu_read_lock_bh();
 	keypair = rcu_dereference_bh(peer->keypairs.current_keypair);
 	if (unlikely(!wg_bpf_keypair_live(keypair) ||
-		     !READ_ONCE(keypair->sending.is_valid)))
-		goto out_nokey;
-	if (unlikely(wg_birthdate_has_expired(keypair->sending.birthdate,
-					      REJECT_AFTER_TIME)))
-		goto out_invalid;
-	nonce = atomic64_inc_return(&keypair->sending_counter) - 1;
-	if (unlikely(nonce >= REJECT_AFTER_MESSAGES))
-		goto out_invalid;
-
+		     !wg_packet_tx_keypair_usable(keypair) ||
+		     !wg_packet_tx_nonce(keypair, &nonce))) {
+		rcu_read_unlock_bh();
+		/* as wg_packet_send_staged_packets() does without a key */
+		wg_packet_send_queued_handshake_initiation(peer, false);
+		return -ENOKEY;
+	}
 	wg_bpf_pad(sg, nsg, length, padded);
-	header->header.type = cpu_to_le32(MESSAGE_DATA);
-	header->key_idx = keypair->remote_index;
-	header->counter = cpu_to_le64(nonce);
+	wg_packet_data_header(header, keypair, nonce);
 	chacha20poly1305_encrypt_sg_inplace(sg, padded, NULL, 0, nonce,
 					    keypair->sending.key);
 	rcu_read_unlock_bh();
 	wg_bpf_encrypted(peer, padded);
 	return 0;
-
-out_invalid:
-	WRITE_ONCE(keypair->sending.is_valid, false);
-out_nokey:
-	rcu_read_unlock_bh();
-	/* as wg_packet_send_staged_packets() does without a usable key */
-	wg_packet_send_queued_handshake_initiation(peer, false);
-	return -ENOKEY;
-}
-
-/* As decrypt_packet() of receive.c checks a keypair before using it */
-static bool wg_bpf_rx_key_usable(struct noise_keypair *keypair)
-{
-	if (likely(READ_ONCE(keypair->receiving.is_valid) &&
-		   !wg_birthdate_has_expired(keypair->receiving.birthdate,
-					     REJECT_AFTER_TIME) &&
-		   READ_ONCE(keypair->receiving_counter.counter) <
-			   REJECT_AFTER_MESSAGES))
-		return true;
-	WRITE_ONCE(keypair->receiving.is_valid, false);
-	return false;
 }
 
 /* The keypair named by a data message's receiver index, if it is one of
- * @peer's. Called under rcu_read_lock_bh().
+ * @peer's and may still receive. Called under rcu_read_lock_bh().
  */
 static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
 			     struct noise_keypair **keypair)
@@ -187,98 +131,82 @@ static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
 		ret = -ENOKEY;
 	else if (unlikely(owner != peer))
 		ret = -EACCES;
-	else if (unlikely(!wg_bpf_rx_key_usable(*keypair)))
+	else if (unlikely(!wg_packet_rx_keypair_usable(*keypair)))
 		ret = -EKEYEXPIRED;
 	wg_peer_put(owner);
 	return ret;
 }
 
-/* The checks wg_packet_consume_data_done() makes of a decrypted packet:
- * an IPv4 or IPv6 packet that fits and whose source is in @peer's
- * AllowedIPs.
+/* The checks wg_packet_consume_data_done() makes of a decrypted packet of
+ * @len bytes: its length if it is an IPv4 or IPv6 packet that fits and
+ * whose source is in @peer's AllowedIPs, else an errno.
  */
-static int wg_bpf_check_inner(struct wg_peer *peer, struct scatterlist *sg,
-			      int nsg, u32 plain_len)
+static int wg_bpf_inner_len(struct wg_peer *peer, struct scatterlist *sg,
+			    int nsg, u32 len)
 {
-	struct allowedips *table = &peer->device->peer_allowedips;
-	struct net_device *dev = peer->device->dev;
-	struct wg_peer *routed_peer;
 	union {
 		struct iphdr v4;
 		struct ipv6hdr v6;
 	} buf;
-	const struct ipv6hdr *ip6;
-	const struct iphdr *ip4;
-	u32 len;
+	const struct iphdr *iph;
 
-	if (plain_len < sizeof(*ip4))
-		goto err_type;
-	ip4 = wg_bpf_sg_peek(sg, nsg, &buf, min_t(u32, sizeof(buf), plain_len));
-	if (unlikely(!ip4))
-		goto err_type;
-	ip6 = (const struct ipv6hdr *)ip4;
-	if (ip4->version == 4) {
-		len = ntohs(ip4->tot_len);
-		if (unlikely(len < sizeof(*ip4)))
-			goto err_size;
-		routed_peer = wg_allowedips_lookup_addr(table, &ip4->saddr,
-							sizeof(ip4->saddr));
-	} else if (ip4->version == 6 && plain_len >= sizeof(*ip6)) {
-		len = ntohs(ip6->payload_len) + sizeof(*ip6);
-		routed_peer = wg_allowedips_lookup_addr(table, &ip6->saddr,
-							sizeof(ip6->saddr));
-	} else {
-		goto err_type;
-	}
-	wg_peer_put(routed_peer);
-	if (unlikely(len > plain_len))
-		goto err_size;
-	if (unlikely(routed_peer != peer))
-		goto err_peer;
-	return 0;
-
-err_peer:
-	DEV_STATS_INC(dev, rx_errors);
-	DEV_STATS_INC(dev, rx_frame_errors);
-	return -EPERM;
-err_type:
-	DEV_STATS_INC(dev, rx_errors);
-	DEV_STATS_INC(dev, rx_frame_errors);
-	return -EPROTO;
-err_size:
-	DEV_STATS_INC(dev, rx_errors);
-	DEV_STATS_INC(dev, rx_length_errors);
-	return -EMSGSIZE;
+	if (unlikely(len < sizeof(buf.v4)))
+		return wg_packet_rx_dishonest(peer, -EPROTO);
+	iph = wg_bpf_sg_peek(sg, nsg, &buf, min_t(u32, sizeof(buf), len));
+	if (unlikely(!iph || (iph->version == 6 && len < sizeof(buf.v6))))
+		return wg_packet_rx_dishonest(peer, -EPROTO);
+	return wg_packet_rx_inner_len(peer, iph, len);
 }
 
-/* As INET_ECN_decapsulate() on the device: a congestion mark the outer
- * header got is copied into the inner header of an ECN-capable packet.
+/* As INET_ECN_decapsulate() in wg_packet_consume_data_done(): the same
+ * decision (RFC 6040) and the same changes of the inner header, whose
+ * checksums count as verified (no skb->csum to fix up). Only an outer CE
+ * or ECT(1) can change it.
  */
-static void wg_bpf_ecn_decap(struct scatterlist *sg, int nsg, u8 outer_ds)
+static void wg_bpf_ecn_decapsulate(struct scatterlist *sg, int nsg,
+				   u8 outer)
 {
 	union {
 		struct iphdr v4;
 		struct ipv6hdr v6;
-	} ip;
-	__be32 *v6_word = (__be32 *)&ip.v6;
+	} buf;
+	bool set_ce = false;
+	struct iphdr *iph;
+	__be32 *v6_word;
+	u32 len;
+	u8 inner;
 
-	if (likely(!INET_ECN_is_ce(outer_ds)))
+	if (likely(!INET_ECN_is_ce(outer) &&
+		   (outer & INET_ECN_MASK) != INET_ECN_ECT_1))
 		return;
-	/* wg_bpf_check_inner() found a whole IPv4 or IPv6 header there */
-	sg_pcopy_to_buffer(sg, nsg, &ip, sizeof(ip), 0);
-	if (ip.v4.version == 4) {
-		if (IP_ECN_set_ce(&ip.v4))
-			sg_pcopy_from_buffer(sg, nsg, &ip.v4, sizeof(ip.v4), 0);
-	} else if (!INET_ECN_is_not_ect(ipv6_get_dsfield(&ip.v6))) {
-		*v6_word |= htonl(INET_ECN_CE << 20);
-		sg_pcopy_from_buffer(sg, nsg, v6_word, sizeof(*v6_word), 0);
+	/* wg_bpf_inner_len() found a whole IPv4 or IPv6 header there */
+	iph = wg_bpf_sg_peek(sg, nsg, &buf, sizeof(buf.v4));
+	if (!iph)
+		return;
+	v6_word = (__be32 *)iph;
+	inner = iph->version == 4 ? iph->tos :
+				    ipv6_get_dsfield((struct ipv6hdr *)iph);
+	if (__INET_ECN_decapsulate(outer, inner, &set_ce))
+		return;
+	if (iph->version == 4) {
+		if (!(set_ce ? IP_ECN_set_ce(iph) :
+			       (outer & INET_ECN_MASK) == INET_ECN_ECT_1 &&
+			       IP_ECN_set_ect1(iph)))
+			return;
+		len = sizeof(*iph);
+	} else {
+		/* IP6_ECN_set_ce() and IP6_ECN_set_ect1() on the first word */
+		if (set_ce)
+			*v6_word |= htonl(INET_ECN_CE << 20);
+		else if ((outer & INET_ECN_MASK) == INET_ECN_ECT_1 &&
+			 (inner & INET_ECN_MASK) == INET_ECN_ECT_0)
+			*v6_word ^= htonl(INET_ECN_MASK << 20);
+		else
+			return;
+		len = sizeof(*v6_word);
 	}
-}
-
-static void wg_bpf_rx_stats(struct wg_peer *peer, u32 plain_len)
-{
-	dev_sw_netstats_rx_add(peer->device->dev, message_data_len(plain_len));
-	wg_bpf_add_bytes(&peer->rx_bytes, message_data_len(plain_len));
+	if (iph == (void *)&buf)
+		sg_pcopy_from_buffer(sg, nsg, &buf, len, 0);
 }
 
 int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
@@ -287,7 +215,6 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 {
 	u32 plain_len = enc_len - noise_encrypted_len(0);
 	struct noise_keypair *keypair;
-	bool authentic, confirmed;
 	u64 nonce;
 	int ret;
 
@@ -302,10 +229,9 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 
 	/* authenticate first, then the replay window the queues use too */
 	nonce = le64_to_cpu(header->counter);
-	authentic = chacha20poly1305_decrypt_sg_inplace(sg, enc_len, NULL, 0,
-							nonce,
-							keypair->receiving.key);
-	if (unlikely(!authentic)) {
+	if (unlikely(!chacha20poly1305_decrypt_sg_inplace(sg, enc_len, NULL, 0,
+							  nonce,
+							  keypair->receiving.key))) {
 		ret = -EBADMSG;
 		goto out_unlock;
 	}
@@ -314,66 +240,23 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		ret = -ESTALE;
 		goto out_unlock;
 	}
-	confirmed = wg_noise_received_with_keypair(&peer->keypairs, keypair);
+	wg_packet_rx_authenticated(peer, keypair, endpoint);
 	rcu_read_unlock_bh();
 
-	/* from here on as wg_packet_consume_data_done() */
-	if (endpoint)
-		wg_socket_set_peer_endpoint(peer, endpoint);
-	if (unlikely(confirmed)) {
-		wg_timers_handshake_complete(peer);
-		wg_packet_send_staged_packets(peer);
-	}
-	wg_packet_rx_keep_key_fresh(peer);
-	wg_timers_any_authenticated_packet_received(peer);
-	wg_timers_any_authenticated_packet_traversal(peer);
-
+	/* A packet with length 0 is a keepalive packet */
 	if (unlikely(!plain_len)) {
-		/* a keepalive */
-		wg_bpf_rx_stats(peer, 0);
+		wg_packet_rx_stats(peer, message_data_len(0));
 		return 0;
 	}
 	wg_timers_data_received(peer);
-	ret = wg_bpf_check_inner(peer, sg, nsg, plain_len);
-	if (!ret) {
-		wg_bpf_ecn_decap(sg, nsg, outer_ds);
-		wg_bpf_rx_stats(peer, plain_len);
-	}
-	return ret;
+	ret = wg_bpf_inner_len(peer, sg, nsg, plain_len);
+	if (unlikely(ret < 0))
+		return ret;
+	wg_bpf_ecn_decapsulate(sg, nsg, outer_ds);
+	wg_packet_rx_stats(peer, message_data_len(plain_len));
+	return 0;
 
 out_unlock:
 	rcu_read_unlock_bh();
 	return ret;
-}
-
-/* The endpoint a data message came from, as wg_socket_endpoint_from_skb()
- * reads it, and the DS field, from the outer IP header at @nh and UDP
- * header at @uh.
- */
-int wg_bpf_endpoint(struct endpoint *endpoint, u8 *ds, const void *nh,
-		    const struct udphdr *uh, int ifindex)
-{
-	const struct ipv6hdr *ip6 = nh;
-	const struct iphdr *ip4 = nh;
-
-	memset(endpoint, 0, sizeof(*endpoint));
-	if (ip4->version == 4) {
-		endpoint->addr4.sin_family = AF_INET;
-		endpoint->addr4.sin_port = uh->source;
-		endpoint->addr4.sin_addr.s_addr = ip4->saddr;
-		endpoint->src4.s_addr = ip4->daddr;
-		endpoint->src_if4 = ifindex;
-		*ds = ipv4_get_dsfield(ip4);
-	} else if (IS_ENABLED(CONFIG_IPV6) && ip6->version == 6) {
-		endpoint->addr6.sin6_family = AF_INET6;
-		endpoint->addr6.sin6_port = uh->source;
-		endpoint->addr6.sin6_addr = ip6->saddr;
-		endpoint->addr6.sin6_scope_id =
-			ipv6_iface_scope_id(&ip6->saddr, ifindex);
-		endpoint->src6 = ip6->daddr;
-		*ds = ipv6_get_dsfield(ip6);
-	} else {
-		return -EINVAL;
-	}
-	return 0;
 }

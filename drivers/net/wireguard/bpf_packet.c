@@ -8,8 +8,11 @@
  */
 
 #include "bpf.h"
+#include "device.h"
 #include "messages.h"
 #include "peer.h"
+#include "queueing.h"
+#include "socket.h"
 
 #include <linux/bpf.h>
 #include <linux/filter.h>
@@ -25,6 +28,9 @@
 
 /* The linear part and every fragment of an XDP frame or an skb */
 #define WG_BPF_MAX_SG (MAX_SKB_FRAGS + 1)
+
+/* No IP packet, and so no plaintext of a data message, is longer */
+#define WG_BPF_MAX_PLAIN U16_MAX
 
 /* Where a message at @offset of a packet of @len bytes, of which @linear
  * are linear, must be: its header linear, all of it inside the packet.
@@ -66,6 +72,9 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 		}
 		if (i == WG_BPF_MAX_SG)
 			return -E2BIG;
+		/* memory of a net_iov (devmem) has no page to map */
+		if (unlikely(!skb_frag_page(frag)))
+			return -EOPNOTSUPP;
 		n = min(len, size - off);
 		sg_set_page(&sg[i++], skb_frag_page(frag), n,
 			    skb_frag_off(frag) + off);
@@ -81,12 +90,15 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 /* The data of an skb is written in place: it must not be shared with a
  * clone or with pages of others, and a GSO packet is more than one
  * message. bpf_skb_pull_data() of the whole packet, after its last change
- * of length, makes a TC program's skb writable.
+ * of length, makes a TC program's skb writable. Fragments of net_iovs
+ * (devmem) cannot be read.
  */
 static int wg_bpf_skb_writable(struct sk_buff *skb)
 {
 	if (unlikely(skb_is_gso(skb)))
 		return -EMSGSIZE;
+	if (unlikely(!skb_frags_readable(skb)))
+		return -EOPNOTSUPP;
 	if (unlikely(skb_has_frag_list(skb) || skb_has_shared_frag(skb) ||
 		     (skb_cloned(skb) &&
 		      (skb->data_len ||
@@ -116,6 +128,11 @@ static int wg_bpf_xdp_msg(struct xdp_buff *xdp, u32 offset, u64 msg_len,
 {
 	int ret;
 
+	/* AF_XDP zero-copy: the frame is in vmap()ed UMEM, with no struct
+	 * page behind its address for the scatterlist
+	 */
+	if (unlikely(xdp->rxq->mem.type == MEM_TYPE_XSK_BUFF_POOL))
+		return -EOPNOTSUPP;
 	ret = wg_bpf_check_layout(offset, msg_len, xdp->data_end - xdp->data,
 				  xdp_get_buff_len(xdp));
 	if (ret)
@@ -151,6 +168,7 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, void *data, int nh_off,
 {
 	const struct udphdr *uh;
 	const struct iphdr *iph;
+	__be16 proto;
 	u32 udp_off;
 
 	*ds = 0;
@@ -185,16 +203,71 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, void *data, int nh_off,
 	} else {
 		return NULL;
 	}
-	return wg_bpf_endpoint(endpoint, ds, iph, uh, ifindex) ? NULL :
-								endpoint;
+	if (iph->version == 4) {
+		*ds = ipv4_get_dsfield(iph);
+		proto = htons(ETH_P_IP);
+	} else {
+		*ds = ipv6_get_dsfield((struct ipv6hdr *)iph);
+		proto = htons(ETH_P_IPV6);
+	}
+	return wg_socket_endpoint_from_hdr(endpoint, proto, iph, uh, ifindex) ?
+	       NULL : endpoint;
+}
+
+/* A device's packets come and go in the caller's namespace @net only if
+ * the device and its sockets are both there: not once the device moved to
+ * another namespace (a container's), nor once its sockets' namespace is
+ * gone (wg_netns_pre_exit()).
+ */
+static int wg_bpf_in_net(struct wg_device *wg, struct net *net)
+{
+	if (likely(net_eq(dev_net(wg->dev), net) &&
+		   rcu_access_pointer(wg->creating_net) == net &&
+		   (rcu_access_pointer(wg->sock4) ||
+		    rcu_access_pointer(wg->sock6))))
+		return 0;
+	return -ENONET;
+}
+
+/* The plaintext of @length bytes for @peer, padded as encrypt_packet()
+ * pads for the device, in @padded; or an errno.
+ */
+static int wg_bpf_tx_len(struct wg_peer *peer, struct net *net, u32 length,
+			 u32 *padded)
+{
+	struct wg_device *wg = peer->device;
+
+	if (unlikely(length > WG_BPF_MAX_PLAIN))
+		return -EMSGSIZE;
+	*padded = length + wg_packet_padding(length, READ_ONCE(wg->dev->mtu));
+	DEBUG_NET_WARN_ON_ONCE(*padded < length);
+	return wg_bpf_in_net(wg, net);
+}
+
+/* Completes a checksum left to offload, as encrypt_packet() does with
+ * wg_packet_checksum() before it pads: over the inner packet, which ends
+ * at @end, not the room behind it for padding and tag (a CRC32c would
+ * change). The checksum must lie in the plaintext, from @start.
+ */
+static int wg_bpf_skb_checksum(struct sk_buff *skb, u32 start, u32 end)
+{
+	u32 room = skb->len - end;
+	int ret;
+
+	if (likely(skb->ip_summed != CHECKSUM_PARTIAL))
+		return 0;
+	if (unlikely(skb_is_nonlinear(skb) ||
+		     skb_checksum_start_offset(skb) < (int)start ||
+		     skb_checksum_start_offset(skb) + skb->csum_offset +
+		     sizeof(__sum16) > end))
+		return -EINVAL;
+	__skb_trim(skb, end);
+	ret = wg_packet_checksum(skb);
+	__skb_put(skb, room);
+	return ret;
 }
 
 __bpf_kfunc_start_defs();
-
-static u32 wg_bpf_peer_padded_len(struct wg_peer *peer, u32 length)
-{
-	return wg_bpf_padded_len(length, READ_ONCE(peer->device->dev->mtu));
-}
 
 /**
  * bpf_xdp_wg_encrypt() - Encrypt a packet into a WireGuard data message
@@ -214,21 +287,30 @@ static u32 wg_bpf_peer_padded_len(struct wg_peer *peer, u32 length)
  * triggers and the peer's and device's transmit statistics are updated
  * as for a message the device sends.
  *
- * Return: 0 on success; -EINVAL if the message does not fit the packet
- * or its header is not linear; -E2BIG if the message spans more
- * fragments than supported; -ENOENT if @peer is being removed; -ENOKEY
- * if @peer has no usable key (none yet, expired or exhausted), in which
- * case a handshake is initiated as the device does, and the packet should
- * be given to the stack (or dropped).
+ * Return: 0 on success; -EMSGSIZE if @length is above 65535 (no IP
+ * packet is longer); -EINVAL if the message does not fit the packet or
+ * its header is not linear; -E2BIG if the message spans more fragments
+ * than supported; -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory
+ * (UMEM) or a fragment is device memory (a net_iov); -ENONET if the
+ * device of @peer and its sockets are not both in the caller's network
+ * namespace (a device moved to another namespace, or whose sockets'
+ * namespace is gone): its packets are not the caller's to send; -ENOENT
+ * if @peer is being removed; -ENOKEY if @peer has no usable key (none
+ * yet, expired or exhausted), in which case a handshake is initiated as
+ * the device does. On -ENOKEY and -ENONET the packet should be given to
+ * the stack (nothing of the message was written), on the others dropped.
  */
 __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
 				   struct wg_peer *peer)
 {
-	u32 padded = wg_bpf_peer_padded_len(peer, length);
 	struct xdp_buff *xdp = (struct xdp_buff *)ctx;
 	struct scatterlist sg[WG_BPF_MAX_SG];
-	int nsg;
+	int nsg, ret;
+	u32 padded;
 
+	ret = wg_bpf_tx_len(peer, dev_net(xdp->rxq->dev), length, &padded);
+	if (ret)
+		return ret;
 	nsg = wg_bpf_xdp_msg(xdp, offset, message_data_len((u64)padded), sg);
 	if (nsg < 0)
 		return nsg;
@@ -245,27 +327,36 @@ __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
  * @peer:	peer to send to, whose current keypair encrypts
  *
  * As bpf_xdp_wg_encrypt(). A checksum the inner packet still lacks
- * (CHECKSUM_PARTIAL) is completed first.
+ * (CHECKSUM_PARTIAL: an Internet checksum or SCTP's CRC32c) is completed
+ * first, over the @length bytes of the inner packet, as the device does
+ * before it pads.
  *
  * Return: as bpf_xdp_wg_encrypt(), and -EBUSY if the packet data is
  * shared (a clone's, or fragments of others: bpf_skb_pull_data() of the
  * whole packet, after its last change of length, makes it private),
- * -EMSGSIZE for a GSO packet.
+ * -EMSGSIZE for a GSO packet, -EOPNOTSUPP if fragments are device memory,
+ * -EINVAL too for a CHECKSUM_PARTIAL skb that is not linear or whose
+ * checksum is not in the inner packet.
  */
 __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 				   u32 length, struct wg_peer *peer)
 {
-	u32 padded = wg_bpf_peer_padded_len(peer, length);
 	struct sk_buff *skb = (struct sk_buff *)ctx;
 	struct scatterlist sg[WG_BPF_MAX_SG];
+	u32 padded, start;
 	int nsg, ret;
 
+	ret = wg_bpf_tx_len(peer, dev_net(skb->dev), length, &padded);
+	if (ret)
+		return ret;
 	nsg = wg_bpf_skb_msg(skb, offset, message_data_len((u64)padded), sg);
 	if (nsg < 0)
 		return nsg;
 	/* private data: completing the checksum does not move it */
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		return -EINVAL;
+	start = offset + sizeof(struct message_data);
+	ret = wg_bpf_skb_checksum(skb, start, start + length);
+	if (ret)
+		return ret;
 	ret = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, nsg, length,
 			     padded);
 	if (!ret)
@@ -297,9 +388,13 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
  *
  * Return: 0 on success; -EINVAL if @length is below 32 or the message
  * does not fit the packet or its header is not linear; -E2BIG if the
- * message spans more fragments than supported; -EPROTO if it is not a
- * data message or the plaintext is not an IP packet; -ENOENT if @peer is
- * being removed; -ENOKEY if the receiver index names no keypair; -EACCES
+ * message spans more fragments than supported; -EOPNOTSUPP if the frame
+ * is in AF_XDP zero-copy memory (UMEM) or a fragment is device memory;
+ * -ENONET if the device of @peer and its sockets are not both in the
+ * caller's network namespace (the packet is then the stack's); -EPROTO
+ * if it is not a data message or the plaintext is not an IP packet;
+ * -ENOENT if @peer is being removed; -ENOKEY if the receiver index names
+ * no keypair; -EACCES
  * if it names another peer's; -EKEYEXPIRED if that keypair may no longer
  * receive; -EBADMSG if authentication fails; -ESTALE if the nonce was
  * seen or is behind the replay window; -EMSGSIZE if the inner packet is
@@ -319,7 +414,8 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
-	nsg = wg_bpf_xdp_msg(xdp, offset, length, sg);
+	nsg = wg_bpf_in_net(peer->device, dev_net(xdp->rxq->dev)) ? :
+	      wg_bpf_xdp_msg(xdp, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
 	from = wg_bpf_rx_endpoint(&endpoint, &ds, xdp->data, -1, offset,
@@ -336,7 +432,8 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
  * @peer:	peer the message is from
  *
  * As bpf_xdp_wg_decrypt(); the decrypted packet's checksums count as
- * verified, as on the device.
+ * verified, as on the device. A CHECKSUM_COMPLETE skb is no longer so
+ * once its data may have changed, success or not.
  *
  * Return: as bpf_xdp_wg_decrypt(), and -EBUSY if the packet data is
  * shared (a clone's, or fragments of others: bpf_skb_pull_data() of the
@@ -355,12 +452,15 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
-	nsg = wg_bpf_skb_msg(skb, offset, length, sg);
+	nsg = wg_bpf_in_net(peer->device, dev_net(skb->dev)) ? :
+	      wg_bpf_skb_msg(skb, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
 	from = wg_bpf_rx_endpoint(&endpoint, &ds, skb->data,
 				  skb_network_offset(skb), offset,
 				  skb->skb_iif ? : skb->dev->ifindex);
+	/* the data changes in place: no longer what skb->csum sums up */
+	skb_checksum_complete_unset(skb);
 	ret = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,
 			     length - sizeof(struct message_data), from, ds);
 	if (!ret) {

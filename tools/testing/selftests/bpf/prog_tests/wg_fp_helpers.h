@@ -201,6 +201,12 @@ static inline int fp_start(struct wg_fastpath *skel, bool tc,
 	int pass_fd = bpf_program__fd(skel->progs.xdp_pass);
 	int fd;
 
+	/* C's sockets leave checksums to offload, and veth hands XDP their
+	 * packets as they are: the XDP fast path needs complete ones (see
+	 * Documentation/networking/wireguard-bpf.rst), TC completes them
+	 */
+	SYS(fail, "ip netns exec " NS_C " ethtool -K veth_cr tx %s >/dev/null",
+	    tc ? "on" : "off");
 	if (tc) {
 		fd = bpf_program__fd(skel->progs.tc_wg);
 		if ((encrypt && fp_attach_tc(NS_R, "veth_rc", fd)) ||
@@ -215,6 +221,8 @@ static inline int fp_start(struct wg_fastpath *skel, bool tc,
 	    (decrypt && fp_attach_xdp(NS_R, "veth_ra", fd)))
 		return -1;
 	return 0;
+fail:
+	return -1;
 }
 
 static inline int fp_read_u64s(const char *cmd, __u64 *a, __u64 *b)

@@ -7,10 +7,11 @@
  * wg_fp_helpers.h.
  */
 
-#include <linux/udp.h>
+#include <netinet/udp.h>
 
 #include "cap_helpers.h"
 #include "wg_fp_helpers.h"
+#include "progs/wg_hostile.h"
 #include "wg_hostile.skel.h"
 #include "wg_kfunc_misuse.skel.h"
 
@@ -157,10 +158,10 @@ static int ht_open(struct wg_hostile *skel, bool tc, struct ht_pkt *p,
 }
 
 /* Put the message behind Ethernet, IPv4 and UDP headers from A's
- * endpoint to R's, as it comes off the wire, the IPv4 header marked
- * Congestion Experienced.
+ * endpoint to R's, as it comes off the wire, the IPv4 header with the
+ * ECN field @ecn.
  */
-static void ht_outer_ce(struct ht_pkt *p)
+static void ht_outer(struct ht_pkt *p, __u8 ecn)
 {
 	struct ethhdr *eth = (void *)p->data;
 	struct iphdr *iph = (void *)(eth + 1);
@@ -172,7 +173,7 @@ static void ht_outer_ce(struct ht_pkt *p)
 	eth->h_proto = htons(ETH_P_IP);
 	iph->version = 4;
 	iph->ihl = 5;
-	iph->tos = 3;	/* CE */
+	iph->tos = ecn;
 	iph->ttl = 64;
 	iph->protocol = IPPROTO_UDP;
 	iph->tot_len = htons(sizeof(*iph) + sizeof(*uh) + p->length);
@@ -203,10 +204,16 @@ fail:
 
 static void test_hostile(bool tc)
 {
+	/* inner ECT(0) or not ECN-capable, outer, inner afterwards */
+	static const __u8 ecn[][3] = {
+		{ 1, 3, 3 }, { 1, 1, 1 }, { 1, 2, 2 }, { 1, 0, 2 },
+		{ 0, 3, 0 }, { 0, 1, 0 },
+	};
 	struct ht_pkt good, p, old, pre, post;
 	struct nstoken *nstoken = NULL;
 	struct wg_hostile *skel;
 	struct iphdr inner;
+	int i;
 
 	skel = wg_hostile__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "wg_hostile open_and_load"))
@@ -289,16 +296,21 @@ static void test_hostile(bool tc)
 	close_netns(nstoken);
 	nstoken = NULL;
 
-	/* congestion on the way is kept, as the device keeps it */
-	if (ht_seal(skel, &p, HT_ECN_CAPABLE, 1))
-		goto out;
-	ht_outer_ce(&p);
-	nstoken = open_netns(NS_R);
-	ASSERT_EQ(ht_decrypt(skel, tc, &p, NULL, &inner), 0, "outer CE");
-	ASSERT_EQ(inner.tos, 3, "inner CE");
-	ASSERT_EQ(ht_ip_csum(&inner), 0, "inner checksum");
-	close_netns(nstoken);
-	nstoken = NULL;
+	/* ECN as the device decapsulates it (RFC 6040): congestion on the
+	 * way reaches an ECN-capable inner header, ECT(1) replaces ECT(0),
+	 * a packet that is not ECN-capable stays as it is
+	 */
+	for (i = 0; i < ARRAY_SIZE(ecn); i++) {
+		if (ht_seal(skel, &p, ecn[i][0] ? HT_ECN_CAPABLE : HT_GOOD, 1))
+			goto out;
+		ht_outer(&p, ecn[i][1]);
+		nstoken = open_netns(NS_R);
+		ASSERT_EQ(ht_decrypt(skel, tc, &p, NULL, &inner), 0, "ECN");
+		ASSERT_EQ(inner.tos & 3, ecn[i][2], "inner ECN");
+		ASSERT_EQ(ht_ip_csum(&inner), 0, "inner checksum");
+		close_netns(nstoken);
+		nstoken = NULL;
+	}
 
 	/* below the window: 8200 messages later (the window is 8128) */
 	if (ht_seal(skel, &old, HT_GOOD, 1) || ht_seal(skel, &p, HT_GOOD, 8200))
@@ -459,31 +471,408 @@ out:
 	free(bases);
 }
 
+/*
+ * Arguments: the four crypt kfuncs called with offsets and lengths
+ * across the whole u32 range, around the packet's, its linear part's and
+ * its fragments' boundaries, on valid keys, in linear packets, XDP
+ * multi-buffer frames (BPF_PROG_TEST_RUN) and paged skbs (real traffic,
+ * args_live). Every call fails with a documented errno or succeeds
+ * within the packet, and nothing outside the message changes.
+ */
+#define ARGS_SHAPES	4
+#define ARGS_MAX_PKT	9000
+#define ARGS_ETH_P	0x88b5	/* local experimental EtherType */
+
+struct args_pkt {
+	__u8 data[ARGS_MAX_PKT];
+	__u8 out[ARGS_MAX_PKT];
+	__u32 len;
+	__u32 linear;
+};
+
+static __u32 args_list(__u32 *v, __u32 len, __u32 linear)
+{
+	static const __u32 fixed[] = {
+		0, 1, 14, 15, 16, 17, 31, 32, 33, 4095, 4096, 65535, 65536,
+		0x7fffffff, 0x80000000,
+	};
+	const __u32 near[] = { len, linear, linear + 4096, linear + 8192 };
+	__u32 n = 0, i, k;
+
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		v[n++] = fixed[i];
+	for (i = 0; i < ARRAY_SIZE(near); i++)
+		for (k = 0; k < 5; k++)
+			v[n++] = near[i] + k - 2;	/* may wrap: fine */
+	for (k = 0; k < 3; k++)
+		v[n++] = len - 32 - k;
+	for (i = 0xfffffff0; i; i++)
+		v[n++] = i;			/* 0xfffffff0..0xffffffff */
+	return n;
+}
+
+/* The padding of the device (send.c), in 64 bits */
+static __u64 args_padded(__u64 len, __u64 mtu)
+{
+	__u64 last = len;
+
+	__u64 padded;
+
+	if (!mtu)
+		return (len + 15) & ~15ULL;
+	if (last > mtu)
+		last %= mtu;
+	padded = (last + 15) & ~15ULL;
+	if (padded > mtu)
+		padded = mtu;
+	return len + padded - last;
+}
+
+static bool args_documented(int ret, bool tc)
+{
+	switch (ret) {
+	case 0: case -EINVAL: case -E2BIG: case -EMSGSIZE: case -EPROTO:
+	case -ENOKEY: case -EACCES: case -EKEYEXPIRED: case -EBADMSG:
+	case -ESTALE: case -EPERM: case -EOPNOTSUPP:
+		return true;
+	case -EBUSY:
+		return tc;
+	}
+	return false;
+}
+
+/* Check one call's result: the errno is documented, a success lies in
+ * the packet and bytes outside the message did not change (@out: the
+ * packet afterwards, NULL when not known).
+ */
+static int args_check(bool tc, bool decrypt, __u32 off, __u32 length,
+		      int ret, __u32 len, __u32 linear, __u32 mtu,
+		      const __u8 *in, const __u8 *out)
+{
+	__u64 end, i;
+
+	if (!args_documented(ret, tc)) {
+		PRINT_FAIL("%s %s off %u length %u: %d\n", tc ? "tc" : "xdp",
+			   decrypt ? "decrypt" : "encrypt", off, length, ret);
+		return -1;
+	}
+	if (decrypt)
+		end = (__u64)off + length;
+	else
+		end = (__u64)off + 32 + args_padded(length, mtu);
+	if (!ret && (end > len || (__u64)off + 16 > linear ||
+		     (!decrypt && length > 65535))) {
+		PRINT_FAIL("%s %s off %u length %u: success outside the packet (%u, linear %u)\n",
+			   tc ? "tc" : "xdp", decrypt ? "decrypt" : "encrypt",
+			   off, length, len, linear);
+		return -1;
+	}
+	if (!out)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((i >= off && i < end) || in[i] == out[i])
+			continue;
+		PRINT_FAIL("%s %s off %u length %u (%d): byte %llu changed\n",
+			   tc ? "tc" : "xdp", decrypt ? "decrypt" : "encrypt",
+			   off, length, ret, i);
+		return -1;
+	}
+	return 0;
+}
+
+static int args_run(struct wg_hostile *skel, bool tc, bool decrypt,
+		    struct args_pkt *p, __u32 off, __u32 length,
+		    const __u8 *hdr)
+{
+	struct bpf_program *prog;
+	struct xdp_md xdp_ctx = { .data_end = p->linear };
+	LIBBPF_OPTS(bpf_test_run_opts, topts,
+		    .data_in = p->data,
+		    .data_size_in = p->len,
+		    .data_out = p->out,
+		    .data_size_out = sizeof(p->out),
+		    .repeat = 1);
+	int err;
+
+	/* decrypt: a genuine header where it fits, so that the kfunc goes
+	 * past the receiver index to map and open what follows
+	 */
+	memset(p->data, 0x5a, p->len);
+	((struct ethhdr *)p->data)->h_proto = htons(ARGS_ETH_P);
+	if (decrypt && (__u64)off + 16 <= p->len && off >= ETH_HLEN)
+		memcpy(p->data + off, hdr, 16);
+	if (!tc) {
+		topts.ctx_in = &xdp_ctx;
+		topts.ctx_size_in = sizeof(xdp_ctx);
+	}
+	skel->bss->msg_off = off;
+	skel->bss->length = length;
+	skel->bss->err = 1;
+	if (decrypt)
+		prog = tc ? skel->progs.tc_open : skel->progs.xdp_open;
+	else
+		prog = tc ? skel->progs.tc_seal : skel->progs.xdp_seal;
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &topts);
+	if (!ASSERT_OK(err, "test_run") || !ASSERT_LE(skel->bss->err, 0, "ran"))
+		return -1;
+	if (!ASSERT_EQ(topts.data_size_out, p->len, "length unchanged"))
+		return -1;
+	return args_check(tc, decrypt, off, length, skel->bss->err, p->len,
+			  p->linear, 1420, p->data, p->out);
+}
+
+/* Every offset with every length on one packet shape, in A's namespace
+ * (encrypt, to R) or R's (decrypt, from A)
+ */
+static int args_shape(struct wg_hostile *skel, bool tc, bool decrypt,
+		      struct args_pkt *p, const __u8 *hdr, __u64 *calls)
+{
+	__u32 offs[64], lens[64], no, nl, i, k;
+	struct nstoken *nstoken;
+	int bad = 0;
+
+	no = args_list(offs, p->len, p->linear);
+	nl = args_list(lens, p->len, p->linear);
+	nstoken = open_netns(decrypt ? NS_R : NS_P);
+	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+		return -1;
+	skel->bss->port = decrypt ? FP_PORT_R : FP_PORT_A;
+	skel->bss->peer_addr = inet_addr(decrypt ? OVER_A : "10.100.0.2");
+	for (i = 0; i < no && bad < 5; i++)
+		for (k = 0; k < nl && bad < 5; k++) {
+			if (args_run(skel, tc, decrypt, p, offs[i], lens[k],
+				     hdr))
+				bad++;
+			(*calls)++;
+		}
+	close_netns(nstoken);
+	return bad ? -1 : 0;
+}
+
+/* Paged skbs, from real traffic: a 60000-byte UDP datagram from C to R
+ * over 65000-byte links is an skb with its data in page fragments, not
+ * shared, not a clone. tc_args_live on R's veth_rc makes the calls of
+ * one batch on it and drops it.
+ */
+#define ARGS_LIVE_LEN	60000
+
+static int args_live_batch(struct wg_hostile *skel, bool decrypt,
+			   const __u32 *offs, __u32 no, const __u32 *lens,
+			   __u32 nl, __u32 *next, __u64 *calls)
+{
+	__u32 len = ETH_HLEN + 28 + ARGS_LIVE_LEN, n = 0, i;
+	struct sockaddr_in dst = {
+		.sin_family = AF_INET,
+		.sin_port = htons(9),
+		.sin_addr.s_addr = inet_addr("10.0.0.1"),
+	};
+	struct nstoken *nstoken;
+	static char buf[ARGS_LIVE_LEN];
+	int fd, bad = 0;
+
+	for (; *next < no * nl && n < WG_ARGS_MAX; (*next)++, n++) {
+		skel->bss->args[n].op = decrypt;
+		skel->bss->args[n].offset = offs[*next / nl];
+		skel->bss->args[n].length = lens[*next % nl];
+		skel->bss->args[n].ret = 1;
+	}
+	skel->bss->nr_args = n;
+	skel->bss->args_runs = 0;
+	nstoken = open_netns(NS_C);
+	if (!ASSERT_OK_PTR(nstoken, "open_netns C"))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	close_netns(nstoken);
+	if (!ASSERT_GE(fd, 0, "socket"))
+		return -1;
+	for (i = 0; i < 20 && !skel->bss->args_runs; i++) {
+		sendto(fd, buf, sizeof(buf), 0, (void *)&dst, sizeof(dst));
+		usleep(50 * 1000);
+	}
+	close(fd);
+	if (!ASSERT_EQ(skel->bss->args_runs, 1, "a paged skb came") ||
+	    !ASSERT_EQ(skel->bss->args_pkt_len, len, "its length") ||
+	    !ASSERT_LT(skel->bss->args_linear_len, len, "paged"))
+		return -1;
+	for (i = 0; i < n && bad < 5; i++) {
+		struct wg_args_call *c = &skel->bss->args[i];
+
+		if (args_check(true, decrypt, c->offset, c->length, c->ret,
+			       len, skel->bss->args_linear_len, 1420, NULL,
+			       NULL))
+			bad++;
+		(*calls)++;
+	}
+	return bad ? -1 : 0;
+}
+
+static int args_live(struct wg_hostile *skel, __u64 *calls)
+{
+	__u32 len = ETH_HLEN + 28 + ARGS_LIVE_LEN, offs[64], lens[64], no, nl;
+	__u32 next, op;
+	int fd, err = 0;
+
+	SYS(fail, "ip -net " NS_C " link set veth_cr mtu 65000");
+	SYS(fail, "ip -net " NS_R " link set veth_rc mtu 65000");
+	skel->bss->port = FP_PORT_R;
+	skel->bss->peer_addr = inet_addr(OVER_A);
+	skel->bss->min_len = ARGS_LIVE_LEN;
+	fd = bpf_program__fd(skel->progs.tc_args_live);
+	if (fp_attach_tc(NS_R, "veth_rc", fd))
+		goto fail;
+	/* the linear part is the headers and a little more: about 128 */
+	no = args_list(offs, len, 128);
+	nl = args_list(lens, len, 128);
+	for (op = 0; op < 2 && !err; op++)
+		for (next = 0; next < no * nl && !err;)
+			err = args_live_batch(skel, op, offs, no, lens, nl,
+					      &next, calls);
+	fp_detach(true, NS_R, "veth_rc");
+	SYS_NOFAIL("ip -net " NS_C " link set veth_cr mtu 1500");
+	SYS_NOFAIL("ip -net " NS_R " link set veth_rc mtu 1500");
+	return err;
+fail:
+	return -1;
+}
+
+static void test_args(void)
+{
+	static const __u32 shapes[ARGS_SHAPES][2] = {
+		{ 128, 128 }, { 1500, 1500 }, { 9000, 3000 }, { 60, 60 },
+	};
+	struct wg_hostile *skel;
+	struct args_pkt *p;
+	struct ht_pkt good;
+	__u64 calls = 0;
+	int s, tc, dec;
+
+	p = calloc(1, sizeof(*p));
+	skel = wg_hostile__open_and_load();
+	if (!ASSERT_OK_PTR(p, "calloc") ||
+	    !ASSERT_OK_PTR(skel, "wg_hostile open_and_load") ||
+	    !ASSERT_OK(fp_prepare(false), "fp_prepare") ||
+	    ht_seal(skel, &good, HT_GOOD, 1))
+		goto out;
+	for (s = 0; s < ARGS_SHAPES; s++)
+		for (tc = 0; tc < 2; tc++)
+			for (dec = 0; dec < 2; dec++) {
+				/* skbs from test_run are linear */
+				if (tc && shapes[s][1] != shapes[s][0])
+					continue;
+				p->len = shapes[s][0];
+				p->linear = shapes[s][1];
+				if (args_shape(skel, tc, dec, p,
+					       good.data + HT_OFF, &calls))
+					goto out;
+			}
+	if (!args_live(skel, &calls))
+		printf("args: %llu calls\n", calls);
+	/* the tunnel still works */
+	SYS(out, "ip netns exec " NS_C " ping -c 2 -i 0.2 -W 2 " OVER_A
+	    " >/dev/null");
+out:
+	wg_hostile__destroy(skel);
+	free(p);
+}
+
+/* A CHECKSUM_COMPLETE skb whose data the decrypt kfunc changed, and which
+ * a program then passes to the stack, must not keep its stale csum: the
+ * stack would report "hw csum failure". Each failure after decryption
+ * touched the data, on a CHECKSUM_COMPLETE skb.
+ */
+static void test_csum_complete(void)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts,
+		    .flags = BPF_F_TEST_SKB_CHECKSUM_COMPLETE, .repeat = 1);
+	struct nstoken *nstoken = NULL;
+	struct wg_hostile *skel;
+	struct ht_pkt good, p;
+	int kind, err;
+
+	skel = wg_hostile__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_hostile open_and_load") ||
+	    !ASSERT_OK(fp_prepare(false), "fp_prepare"))
+		goto out;
+	for (kind = 0; kind < 3; kind++) {
+		if (ht_seal(skel, &good, kind == 2 ? HT_BAD_SOURCE : HT_GOOD,
+			    1))
+			goto out;
+		p = good;
+		if (kind == 0)
+			p.data[HT_PKT_LEN - 1] ^= 1;	/* -EBADMSG */
+		nstoken = open_netns(NS_R);
+		if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+			goto out;
+		if (kind == 1)	/* the genuine one first: then -ESTALE */
+			ASSERT_EQ(ht_open(skel, true, &good, NULL), 0, "genuine");
+		skel->bss->port = FP_PORT_R;
+		skel->bss->msg_off = p.off;
+		skel->bss->length = p.length;
+		skel->bss->peer_addr = 0;
+		topts.data_in = p.data;
+		topts.data_size_in = p.len;
+		/* test_run fails with -EBADMSG if skb->csum does not match
+		 * the data afterwards
+		 */
+		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tc_open),
+					     &topts);
+		close_netns(nstoken);
+		nstoken = NULL;
+		ASSERT_EQ(skel->bss->err, kind == 0 ? -EBADMSG :
+					  kind == 1 ? -ESTALE : -EPERM,
+			  "decrypt failed");
+		/* no longer CHECKSUM_COMPLETE, or its csum right */
+		ASSERT_TRUE(skel->bss->csum_state < 0 || !err,
+			    "no stale CHECKSUM_COMPLETE");
+	}
+out:
+	if (nstoken)
+		close_netns(nstoken);
+	wg_hostile__destroy(skel);
+}
+
+/* Load the reference fast path without the capabilities in @drop. libbpf
+ * resolves the kfuncs first, with all of them, as reading the BTF of a
+ * module takes CAP_SYS_ADMIN; then the kernel loads the programs.
+ */
+static int load_without(__u64 drop)
+{
+	struct wg_fastpath *skel;
+	__u64 old;
+	int err;
+
+	skel = wg_fastpath__open();
+	if (!ASSERT_OK_PTR(skel, "wg_fastpath open"))
+		return -EINVAL;
+	err = bpf_object__prepare(skel->obj);
+	if (!ASSERT_OK(err, "prepare"))
+		goto out;
+	err = cap_disable_effective(drop, &old);
+	if (!ASSERT_OK(err, "drop caps"))
+		goto out;
+	err = wg_fastpath__load(skel);
+	cap_enable_effective(old, NULL);
+out:
+	wg_fastpath__destroy(skel);
+	return err;
+}
+
 /* XDP and TC programs need CAP_BPF and CAP_NET_ADMIN (or CAP_SYS_ADMIN):
- * without, the programs that use the kfuncs do not load.
+ * without, the programs that use the kfuncs do not load; with them, they
+ * do, without CAP_PERFMON: the reference program reads no kernel
+ * structure.
  */
 static void test_unpriv(void)
 {
-	const __u64 caps = (1ULL << CAP_NET_ADMIN) | (1ULL << CAP_SYS_ADMIN) |
-			   (1ULL << CAP_BPF) | (1ULL << CAP_PERFMON);
-	const __u64 net = (1ULL << CAP_NET_ADMIN) | (1ULL << CAP_SYS_ADMIN);
-	struct wg_fastpath *skel;
-	__u64 old;
+	const __u64 admin = (1ULL << CAP_SYS_ADMIN) | (1ULL << CAP_PERFMON);
+	const __u64 net = (1ULL << CAP_NET_ADMIN) | admin;
 
-	if (!ASSERT_OK(cap_disable_effective(caps, &old), "drop caps"))
-		return;
-	skel = wg_fastpath__open_and_load();
-	ASSERT_ERR_PTR(skel, "load without privileges");
-	wg_fastpath__destroy(skel);
-	cap_enable_effective(old, NULL);
-
-	if (!ASSERT_OK(cap_disable_effective(net, &old), "drop net caps"))
-		return;
-	skel = wg_fastpath__open_and_load();
-	ASSERT_ERR_PTR(skel, "load with CAP_BPF only");
-	wg_fastpath__destroy(skel);
-	cap_enable_effective(old, NULL);
+	ASSERT_ERR(load_without(net | (1ULL << CAP_BPF)),
+		   "load without privileges");
+	ASSERT_ERR(load_without(net), "load with CAP_BPF only");
+	ASSERT_OK(load_without(admin), "load with CAP_BPF and CAP_NET_ADMIN");
 }
+
 void test_wg_hardening(void)
 {
 	static const char * const mode[] = { "xdp", "tc" };
@@ -505,6 +894,10 @@ void test_wg_hardening(void)
 	}
 	if (test__start_subtest("fuzz"))
 		test_fuzz();
+	if (test__start_subtest("args"))
+		test_args();
+	if (test__start_subtest("tc_csum_complete"))
+		test_csum_complete();
 out:
 	fp_cleanup();
 }

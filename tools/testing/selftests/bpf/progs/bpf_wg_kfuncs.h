@@ -27,6 +27,7 @@ struct wg_device *
 bpf_xdp_wg_device_get_by_port(struct xdp_md *ctx, __u16 port) __ksym;
 struct wg_device *
 bpf_skb_wg_device_get_by_port(struct __sk_buff *ctx, __u16 port) __ksym;
+__u32 bpf_wg_device_ifindex(struct wg_device *wg) __ksym;
 void bpf_wg_device_put(struct wg_device *wg) __ksym;
 
 struct wg_peer *
@@ -37,6 +38,9 @@ bpf_wg_peer_hashtable_lookup(struct wg_device *wg, __le32 idx) __ksym;
 int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
 			      struct bpf_sock_tuple *tuple,
 			      __u32 tuple__szk) __ksym;
+int bpf_wg_endpoint_route_get(struct wg_peer *peer,
+			      struct bpf_fib_lookup *fib,
+			      __u32 fib__szk) __ksym;
 void bpf_wg_peer_put(struct wg_peer *peer) __ksym;
 
 int bpf_xdp_wg_encrypt(struct xdp_md *ctx, __u32 offset, __u32 length,

@@ -28,6 +28,8 @@
 #include <bpf/bpf_helpers.h>
 #include "bpf_wg_kfuncs.h"
 
+#define ENONET		64
+#define EOPNOTSUPP	95
 #define ENOKEY		126
 #define AF_INET		2
 #define AF_INET6	10
@@ -90,6 +92,8 @@ enum wg_fp_pass {
 	WG_FP_PASS_HEAD,
 	WG_FP_PASS_TAIL,
 	WG_FP_PASS_NO_KEY,
+	WG_FP_PASS_NETNS,	/* the device's packets are not this netns' */
+	WG_FP_PASS_XSK,		/* an AF_XDP zero-copy frame */
 };
 
 /* XDP to TC, in the metadata of a packet XDP decrypted but could not
@@ -101,18 +105,6 @@ struct wg_fp_meta {
 };
 
 #define WG_FP_META_MAGIC 0x77676670	/* "wgfp" */
-
-/* The two fields the program reads of the kernel's struct wg_device and
- * struct net_device, relocated by CO-RE against their BTF (vmlinux or
- * wireguard.ko)
- */
-struct net_device___wgfp {
-	int ifindex;
-} __attribute__((preserve_access_index));
-
-struct wg_device___wgfp {
-	struct net_device___wgfp *dev;
-} __attribute__((preserve_access_index));
 
 /* For the selftests: the last error of each kfunc, the last pass reason */
 int last_encrypt_err;
@@ -160,14 +152,10 @@ static __always_inline __u32 pkt_ifindex(void *ctx, const bool xdp)
 	return ((struct __sk_buff *)ctx)->ingress_ifindex;
 }
 
-/* Make the whole packet linear and private (TC), or check that it is */
-static __always_inline int pkt_linear(void *ctx, const bool xdp)
+/* TC: make the whole packet linear and private */
+static __always_inline int skb_linear(struct __sk_buff *ctx)
 {
-	__u32 len = pkt_len(ctx, xdp);
-
-	if (xdp)
-		return pkt_end(ctx, xdp) - pkt_data(ctx, xdp) == len ? 0 : -1;
-	return bpf_skb_pull_data(ctx, len);
+	return bpf_skb_pull_data(ctx, ctx->len);
 }
 
 static __always_inline int act_pass(const bool xdp)
@@ -391,65 +379,104 @@ static __always_inline int udp_offset(struct pkt *p)
 	return sizeof(*eth) + sizeof(*ip6);
 }
 
-/* Forwarding decrements the inner TTL, as the stack does. */
-static __always_inline int dec_ttl(struct pkt *p)
+/* Bytes of the IP header at @off, through helpers at constant offsets:
+ * direct packet access at an offset that depends on the IP version is
+ * pointer arithmetic that differs by path, which Spectre v1 sanitizing
+ * refuses to a program loaded without CAP_PERFMON.
+ */
+static __always_inline int ip_load(void *ctx, const bool xdp, __u32 off,
+				   void *buf, __u32 len)
 {
-	struct ethhdr *eth = p->data;
-
-	if (p->proto == ETH_P_IP) {
-		struct iphdr *iph = (void *)(eth + 1);
-		__u32 check;
-
-		if ((void *)(iph + 1) > p->data_end || iph->ttl <= 1)
-			return -1;
-		check = iph->check + bpf_htons(0x0100);
-		iph->check = (__u16)(check + (check >= 0xFFFF));
-		iph->ttl--;
-	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		if ((void *)(ip6 + 1) > p->data_end || ip6->hop_limit <= 1)
-			return -1;
-		ip6->hop_limit--;
-	}
-	return 0;
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, off, buf, len);
+	return bpf_skb_load_bytes(ctx, off, buf, len);
 }
 
-/* UDP checksum over the linear data, for IPv6 outer headers */
-static __always_inline int udp6_csum(struct ipv6hdr *ip6, struct udphdr *uh,
-				     void *data_end, __u32 udp_len)
+static __always_inline int ip_store(void *ctx, const bool xdp, __u32 off,
+				    void *buf, __u32 len)
+{
+	if (xdp)
+		return bpf_xdp_store_bytes(ctx, off, buf, len);
+	return bpf_skb_store_bytes(ctx, off, buf, len, 0);
+}
+
+/* The TTL (hop limit) of the IP packet at @off, changed by @delta (-1:
+ * forwarding, as the stack does; +1: undo it for the stack), its IPv4
+ * checksum updated as ip_decrease_ttl() does. -1 if it would expire.
+ * Invalidates packet pointers.
+ */
+static __always_inline int ttl_add(void *ctx, const bool xdp, __u32 off,
+				   __u16 proto, int delta)
 {
 	struct {
-		struct in6_addr saddr, daddr;
+		__u8 ttl;
+		__u8 protocol;
+		__u16 check;
+	} v4;
+	__u32 check;
+	__u8 hop;
+
+	if (proto == ETH_P_IPV6) {
+		if (ip_load(ctx, xdp, off + 7, &hop, 1) ||
+		    (delta < 0 && hop <= 1))
+			return -1;
+		hop += delta;
+		return ip_store(ctx, xdp, off + 7, &hop, 1) ? -1 : 0;
+	}
+	if (ip_load(ctx, xdp, off + 8, &v4, sizeof(v4)) ||
+	    (delta < 0 && v4.ttl <= 1))
+		return -1;
+	check = v4.check + bpf_htons(delta < 0 ? 0x0100 : 0xfeff);
+	v4.check = (__u16)(check + (check >= 0xFFFF));
+	v4.ttl += delta;
+	return ip_store(ctx, xdp, off + 8, &v4, sizeof(v4)) ? -1 : 0;
+}
+
+/* The UDP checksum of an IPv6 outer header, over the datagram of
+ * @udp_len bytes (a multiple of 8) at @off, fragments included: read in
+ * chunks through ip_load() into the scratch buffer
+ */
+static __always_inline int udp6_csum(void *ctx, const bool xdp, __u32 off,
+				     struct bpf_fib_lookup *fib,
+				     __u32 udp_len)
+{
+	struct {
+		__u32 saddr[4], daddr[4];
 		__be32 len;
 		__be32 nexthdr;
 	} ph = {};
-	__u32 csum, i;
-	void *p = uh;
+	struct wg_fp_scratch *buf;
+	__u32 zero = 0, done = 0;
+	__u16 check;
+	__s64 csum;
+	int i, n;
 
-	ph.saddr = ip6->saddr;
-	ph.daddr = ip6->daddr;
+	buf = bpf_map_lookup_elem(&wg_fp_scratch, &zero);
+	if (!buf)
+		return -1;
+	__builtin_memcpy(ph.saddr, fib->ipv6_src, 16);
+	__builtin_memcpy(ph.daddr, fib->ipv6_dst, 16);
 	ph.len = bpf_htonl(udp_len);
 	ph.nexthdr = bpf_htonl(IPPROTO_UDP);
 	csum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
-	for (i = 0; i < 64; i++) {
-		if (p + 64 > data_end || udp_len < 64)
+	for (i = 0; i < WG_FP_MOVE_CHUNKS; i++) {
+		n = udp_len - done;
+		if (n <= 0)
 			break;
-		csum = bpf_csum_diff(0, 0, p, 64, csum);
-		p += 64;
-		udp_len -= 64;
+		if (n > (int)sizeof(buf->bytes))
+			n = sizeof(buf->bytes);
+		n &= ~7;	/* the last chunk too: udp_len is a multiple */
+		if (n <= 0 || ip_load(ctx, xdp, off + done, buf->bytes, n))
+			return -1;
+		csum = bpf_csum_diff(0, 0, (__be32 *)buf->bytes, n, csum);
+		if (csum < 0)
+			return -1;
+		done += n;
 	}
-	for (i = 0; i < 8; i++) {
-		if (p + 8 > data_end || udp_len < 8)
-			break;
-		csum = bpf_csum_diff(0, 0, p, 8, csum);
-		p += 8;
-		udp_len -= 8;
-	}
-	if (udp_len)
-		return -1;	/* not linear */
-	uh->check = csum_fold(csum) ? : 0xffff;
-	return 0;
+	if (done != udp_len)
+		return -1;
+	check = csum_fold(csum) ? : 0xffff;
+	return ip_store(ctx, xdp, off + 6, &check, sizeof(check));
 }
 
 static __always_inline __u16 ip4_csum(struct iphdr *iph)
@@ -457,37 +484,39 @@ static __always_inline __u16 ip4_csum(struct iphdr *iph)
 	return csum_fold(bpf_csum_diff(0, 0, (__be32 *)iph, sizeof(*iph), 0));
 }
 
-/* Route the outer packet of @tuple: egress, MACs, and the source
- * address when the peer's endpoint has none yet.
+/* Route the outer packet to @peer's endpoint as the device routes it,
+ * with its fwmark (wg-quick's policy routing) and, for a link-local IPv6
+ * endpoint, out of its interface: egress, MACs, and the source address
+ * when the endpoint has none yet. The endpoint's family, or a pass
+ * reason.
  */
-static __always_inline int outer_route(void *ctx, const bool xdp, int family,
-				       struct bpf_sock_tuple *tuple,
+static __always_inline int outer_route(void *ctx, const bool xdp,
+				       struct wg_peer *peer,
 				       struct bpf_fib_lookup *fib)
 {
-	__u32 flags = 0;
+	__u32 flags = BPF_FIB_LOOKUP_MARK;
+	int family;
 
+	/* initialised, for the verifier of a program without CAP_PERFMON */
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->ifindex = pkt_ifindex(ctx, xdp);
-	fib->l4_protocol = IPPROTO_UDP;
-	if (family == AF_INET) {
-		fib->family = AF_INET;
-		fib->ipv4_src = tuple->ipv4.saddr;
-		fib->ipv4_dst = tuple->ipv4.daddr;
-		if (!fib->ipv4_src)
-			flags = BPF_FIB_LOOKUP_SRC;
-	} else {
-		fib->family = AF_INET6;
-		__builtin_memcpy(fib->ipv6_src, tuple->ipv6.saddr, 16);
-		__builtin_memcpy(fib->ipv6_dst, tuple->ipv6.daddr, 16);
-		if (!(tuple->ipv6.saddr[0] | tuple->ipv6.saddr[1] |
-		      tuple->ipv6.saddr[2] | tuple->ipv6.saddr[3]))
-			flags = BPF_FIB_LOOKUP_SRC;
-	}
-	return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	family = bpf_wg_endpoint_route_get(peer, fib, sizeof(*fib));
+	if (family != AF_INET && family != AF_INET6)
+		return -WG_FP_PASS_NO_ENDPOINT;
+	if (fib->ifindex)
+		flags |= BPF_FIB_LOOKUP_OUTPUT;
+	else
+		fib->ifindex = pkt_ifindex(ctx, xdp);
+	if (family == AF_INET ? !fib->ipv4_src :
+	    !(fib->ipv6_src[0] | fib->ipv6_src[1] | fib->ipv6_src[2] |
+	      fib->ipv6_src[3]))
+		flags |= BPF_FIB_LOOKUP_SRC;
+	if (bpf_fib_lookup(ctx, fib, sizeof(*fib), flags) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return -WG_FP_PASS_NO_ROUTE;	/* e.g. no neighbour */
+	return family;
 }
 
 static __always_inline void write_outer4(struct iphdr *iph, struct udphdr *uh,
-					 struct bpf_sock_tuple *tuple,
 					 struct bpf_fib_lookup *fib,
 					 __u8 inner_tos, __u32 msg_len)
 {
@@ -501,38 +530,35 @@ static __always_inline void write_outer4(struct iphdr *iph, struct udphdr *uh,
 	iph->protocol = IPPROTO_UDP;
 	iph->check = 0;
 	iph->saddr = fib->ipv4_src;
-	iph->daddr = tuple->ipv4.daddr;
+	iph->daddr = fib->ipv4_dst;
 	iph->check = ip4_csum(iph);
-	uh->source = tuple->ipv4.sport;
-	uh->dest = tuple->ipv4.dport;
+	uh->source = fib->sport;
+	uh->dest = fib->dport;
 	uh->len = bpf_htons(sizeof(*uh) + msg_len);
 	uh->check = 0;	/* optional for IPv4 */
 }
 
-static __always_inline int write_outer6(struct ipv6hdr *ip6, struct udphdr *uh,
-					void *data_end,
-					struct bpf_sock_tuple *tuple,
-					struct bpf_fib_lookup *fib,
-					__u8 inner_tos, __u32 msg_len)
+static __always_inline void write_outer6(struct ipv6hdr *ip6,
+					 struct udphdr *uh,
+					 struct bpf_fib_lookup *fib,
+					 __u8 inner_tos, __u32 msg_len)
 {
 	*(__be32 *)ip6 = bpf_htonl(0x60000000 | (outer_ecn(inner_tos) << 20));
 	ip6->payload_len = bpf_htons(sizeof(*uh) + msg_len);
 	ip6->nexthdr = IPPROTO_UDP;
 	ip6->hop_limit = OUTER_TTL;
 	__builtin_memcpy(&ip6->saddr, fib->ipv6_src, 16);
-	__builtin_memcpy(&ip6->daddr, tuple->ipv6.daddr, 16);
-	uh->source = tuple->ipv6.sport;
-	uh->dest = tuple->ipv6.dport;
+	__builtin_memcpy(&ip6->daddr, fib->ipv6_dst, 16);
+	uh->source = fib->sport;
+	uh->dest = fib->dport;
 	uh->len = ip6->payload_len;
 	uh->check = 0;
-	return udp6_csum(ip6, uh, data_end, sizeof(*uh) + msg_len);
 }
 
 /* Write Ethernet, outer IP and UDP headers in front of a data message of
  * @msg_len bytes.
  */
 static __always_inline int write_outer(void *ctx, const bool xdp, int family,
-				       struct bpf_sock_tuple *tuple,
 				       struct bpf_fib_lookup *fib,
 				       __u8 inner_tos, __u32 msg_len)
 {
@@ -550,7 +576,7 @@ static __always_inline int write_outer(void *ctx, const bool xdp, int family,
 		if ((void *)(iph + 1) + sizeof(struct udphdr) > data_end)
 			return -1;
 		eth->h_proto = bpf_htons(ETH_P_IP);
-		write_outer4(iph, (void *)(iph + 1), tuple, fib, inner_tos,
+		write_outer4(iph, (void *)(iph + 1), fib, inner_tos,
 			     msg_len);
 		return 0;
 	}
@@ -558,8 +584,9 @@ static __always_inline int write_outer(void *ctx, const bool xdp, int family,
 	if ((void *)(ip6 + 1) + sizeof(struct udphdr) > data_end)
 		return -1;
 	eth->h_proto = bpf_htons(ETH_P_IPV6);
-	return write_outer6(ip6, (void *)(ip6 + 1), data_end, tuple, fib,
-			    inner_tos, msg_len);
+	write_outer6(ip6, (void *)(ip6 + 1), fib, inner_tos, msg_len);
+	return udp6_csum(ctx, xdp, ETH_HLEN + sizeof(*ip6), fib,
+			 sizeof(struct udphdr) + msg_len);
 }
 
 /* XDP, for a frame without tailroom for padding and tag (veth gives those
@@ -572,21 +599,19 @@ static __always_inline int move_back(struct xdp_md *ctx, __u32 hlen,
 				     __u32 grow, __u32 len)
 {
 	struct wg_fp_scratch *buf;
-	__u32 zero = 0, off = 0, n;
-	int i;
+	__u32 zero = 0, off = 0;
+	int i, n;
 
 	buf = bpf_map_lookup_elem(&wg_fp_scratch, &zero);
 	if (!buf || len > WG_FP_MOVE_CHUNKS * sizeof(buf->bytes) ||
 	    bpf_xdp_adjust_head(ctx, -(int)(hlen + grow)))
 		return -1;
 	for (i = 0; i < WG_FP_MOVE_CHUNKS; i++) {
-		/* one test at a time, for the verifier: 1..chunk bytes */
+		/* 1..chunk bytes, as signed bounds the verifier follows */
 		n = len - off;
-		barrier_var(n);
-		if (!n)
+		if (n <= 0)
 			break;
-		barrier_var(n);
-		if (n > sizeof(buf->bytes))
+		if (n > (int)sizeof(buf->bytes))
 			n = sizeof(buf->bytes);
 		if (bpf_xdp_load_bytes(ctx, hlen + grow + off, buf->bytes, n) ||
 		    bpf_xdp_store_bytes(ctx, hlen + off, buf->bytes, n))
@@ -604,36 +629,26 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 					    struct wg_peer *peer, __u32 mtu)
 {
 	__u32 inner_len = p->ip_len, padded, msg_len, ip_hlen, old_len, new_len;
-	struct bpf_sock_tuple tuple = {};
 	struct bpf_fib_lookup fib;
-	struct ethhdr *eth;
 	int family, err;
-	__u8 inner_tos;
+	__u8 inner_tos, ip[9];
 	__u16 hlen;
 
-	family = bpf_wg_endpoint_tuple_get(peer, &tuple, sizeof(tuple));
-	if (family != AF_INET && family != AF_INET6)
-		return pass(xdp, WG_FP_PASS_NO_ENDPOINT);
-	if (outer_route(ctx, xdp, family, &tuple, &fib) !=
-	    BPF_FIB_LKUP_RET_SUCCESS)
-		return pass(xdp, WG_FP_PASS_NO_ROUTE);	/* e.g. no neighbour */
+	family = outer_route(ctx, xdp, peer, &fib);
+	if (family < 0)
+		return pass(xdp, -family);
 	old_len = pkt_len(ctx, xdp);
 	if (inner_len > mtu || inner_len + ETH_HLEN > old_len)
 		return pass(xdp, WG_FP_PASS_SIZE);	/* for the stack */
-	/* XDP: fragments are fine, but the outer IPv6 UDP checksum is
-	 * computed over linear data only. TC: made linear and private
-	 * below, after the last change of length.
+	/* XDP: fragments are fine. TC: made linear and private below,
+	 * after the last change of length.
 	 */
-	if (xdp && family == AF_INET6 && pkt_linear(ctx, xdp))
-		return pass(xdp, WG_FP_PASS_SIZE);
 	p->data = pkt_data(ctx, xdp);
 	p->data_end = pkt_end(ctx, xdp);
-	eth = p->data;
-	if ((void *)(eth + 1) + 2 > p->data_end)
+	if (ip_load(ctx, xdp, ETH_HLEN, ip, sizeof(ip)))
 		return pass(xdp, WG_FP_PASS_SHORT);
-	inner_tos = p->proto == ETH_P_IP ? ((struct iphdr *)(eth + 1))->tos :
-		    (bpf_ntohs(*(__be16 *)(eth + 1)) >> 4) & 0xff;
-	if (dec_ttl(p))
+	inner_tos = p->proto == ETH_P_IP ? ip[1] : (ip[0] << 4) | (ip[1] >> 4);
+	if ((p->proto == ETH_P_IP ? ip[8] : ip[7]) <= 1)
 		return pass(xdp, WG_FP_PASS_TTL);	/* the stack's ICMP */
 
 	ip_hlen = family == AF_INET ? sizeof(struct iphdr) :
@@ -667,7 +682,15 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 	 * a copy, and may still share what set_len() and push_outer() added:
 	 * private now, after the last change of length
 	 */
-	if (!xdp && pkt_linear(ctx, xdp)) {
+	if (!xdp && skb_linear(ctx)) {
+		count(WG_FP_ERROR);
+		return act_drop(xdp);
+	}
+	/* forwarded: one hop less, now that nothing can send it back to
+	 * the stack but a missing key (the inner packet is at ETH_HLEN +
+	 * hlen)
+	 */
+	if (ttl_add(ctx, xdp, ETH_HLEN + hlen, p->proto, -1)) {
 		count(WG_FP_ERROR);
 		return act_drop(xdp);
 	}
@@ -675,29 +698,28 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 			 peer);
 	if (err) {
 		last_encrypt_err = err;
-		if (err != -ENOKEY) {
+		if (err != -ENOKEY && err != -ENONET) {
 			count(WG_FP_ERROR);
 			return act_drop(xdp);
 		}
-		/* No key yet: undo; the device queues it for the handshake.
-		 * (TC: what is left behind the IP packet, the stack trims.)
+		/* No key yet, or a device whose packets are not this
+		 * namespace's: undo, for the device to take it (it queues it
+		 * for the handshake). TC: what is left behind the IP packet,
+		 * the stack trims.
 		 */
 		pop_outer(ctx, xdp, hlen, p->proto == ETH_P_IP ? 4 : 6);
 		set_len(ctx, xdp, old_len);
+		ttl_add(ctx, xdp, ETH_HLEN, p->proto, 1);
 		count(WG_FP_PASS);
-		return pass(xdp, WG_FP_PASS_NO_KEY);
+		return pass(xdp, err == -ENOKEY ? WG_FP_PASS_NO_KEY :
+						  WG_FP_PASS_NETNS);
 	}
-	if (write_outer(ctx, xdp, family, &tuple, &fib, inner_tos, msg_len)) {
+	if (write_outer(ctx, xdp, family, &fib, inner_tos, msg_len)) {
 		count(WG_FP_ERROR);
 		return act_drop(xdp);
 	}
 	count(WG_FP_ENCRYPTED);
 	return bpf_redirect(fib.ifindex, 0);
-}
-
-static __always_inline __u32 wg_ifindex(struct wg_device *wg)
-{
-	return ((struct wg_device___wgfp *)wg)->dev->ifindex;
 }
 
 /* Hand a decrypted packet that is not forwarded here (local address, a
@@ -760,26 +782,35 @@ static __always_inline int decrypt_and_forward(void *ctx, const bool xdp,
 	struct ethhdr orig, *eth;
 	struct wg_peer *peer;
 	struct pkt p = {};
-	__u32 *hdr, ifindex;
+	__u32 hdr[2], ifindex;
 	__u8 version;
 	int err;
 
 	/* TC: linear and private; XDP: fragments are fine */
-	if (off > 128 || (!xdp && pkt_linear(ctx, xdp)))
+	if (off > 128 || (!xdp && skb_linear(ctx)))
 		return act_pass(xdp);
 	p.data = pkt_data(ctx, xdp);
 	p.data_end = pkt_end(ctx, xdp);
 	if (p.data + sizeof(orig) > p.data_end)
 		return act_pass(xdp);
 	__builtin_memcpy(&orig, p.data, sizeof(orig));
-	hdr = p.data + off;
-	if ((void *)(hdr + 2) > p.data_end || hdr[0] != WG_MESSAGE_DATA_LE)
+	/* at a variable offset: through a helper (see ip_load()) */
+	if (ip_load(ctx, xdp, off, hdr, sizeof(hdr)) ||
+	    hdr[0] != WG_MESSAGE_DATA_LE)
 		return act_pass(xdp);	/* handshakes and cookies: the stack */
 	peer = bpf_wg_peer_hashtable_lookup(wg, hdr[1]);
 	if (!peer)
 		return act_pass(xdp);	/* the stack drops it, and counts it */
 	err = wg_decrypt(ctx, xdp, off, msg_len, peer);
 	bpf_wg_peer_put(peer);
+	if (err == -ENONET || err == -EOPNOTSUPP) {
+		/* the device's, not this namespace's; or AF_XDP zero-copy
+		 * memory: nothing was written, the stack takes it
+		 */
+		last_decrypt_err = err;
+		count(WG_FP_PASS);
+		return act_pass(xdp);
+	}
 	if (err) {
 		last_decrypt_err = err;
 		count(WG_FP_ERROR);
@@ -791,11 +822,9 @@ static __always_inline int decrypt_and_forward(void *ctx, const bool xdp,
 	}
 
 	/* the inner packet, behind the Ethernet header */
-	p.data = pkt_data(ctx, xdp);
-	p.data_end = pkt_end(ctx, xdp);
-	if (p.data + off + WG_HDR_LEN + 1 > p.data_end)
+	if (ip_load(ctx, xdp, off + WG_HDR_LEN, &version, 1))
 		return act_drop(xdp);
-	version = *(__u8 *)(p.data + off + WG_HDR_LEN) >> 4;
+	version >>= 4;
 	if (pop_outer(ctx, xdp, off + WG_HDR_LEN - ETH_HLEN, version))
 		return act_drop(xdp);
 	p.data = pkt_data(ctx, xdp);
@@ -820,16 +849,36 @@ static __always_inline int decrypt_and_forward(void *ctx, const bool xdp,
 	count(WG_FP_DECRYPTED);
 
 	/* routed as the stack routes it: in on the WireGuard device */
-	ifindex = wg_ifindex(wg);
+	ifindex = bpf_wg_device_ifindex(wg);
 	if (fib_lookup(ctx, &p, &fib, ifindex, 0) != BPF_FIB_LKUP_RET_SUCCESS ||
-	    dec_ttl(&p))
+	    ttl_add(ctx, xdp, ETH_HLEN, p.proto, -1))
 		return deliver(ctx, xdp, ifindex);
-	eth = p.data;
-	if ((void *)(eth + 1) > p.data_end)
+	eth = pkt_data(ctx, xdp);
+	if ((void *)(eth + 1) > pkt_end(ctx, xdp))
 		return act_drop(xdp);
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
 	return bpf_redirect(fib.ifindex, 0);
+}
+
+/* A UDP packet for this host: a data message to a WireGuard port? */
+static __always_inline int decrypt_local(void *ctx, const bool xdp,
+					 struct pkt *p)
+{
+	struct wg_device *wg;
+	struct udphdr uh;
+	int off, ret;
+
+	off = udp_offset(p);
+	if (off <= 0 || off > 128 || ip_load(ctx, xdp, off, &uh, sizeof(uh)))
+		return act_pass(xdp);
+	wg = wg_by_port(ctx, xdp, bpf_ntohs(uh.dest));
+	if (!wg)
+		return act_pass(xdp);
+	ret = decrypt_and_forward(ctx, xdp, wg, off + sizeof(uh),
+				  bpf_ntohs(uh.len) - sizeof(uh));
+	bpf_wg_device_put(wg);
+	return ret;
 }
 
 static __always_inline int wg_fastpath(void *ctx, const bool xdp)
@@ -846,28 +895,19 @@ static __always_inline int wg_fastpath(void *ctx, const bool xdp)
 	if (parse_ip(&p))
 		return act_pass(xdp);
 
-	/* a message to a local WireGuard port? */
-	ret = udp_offset(&p);
-	if (ret > 0 && ret <= 128) {
-		struct udphdr *uh = p.data + ret;
-
-		if ((void *)(uh + 1) > p.data_end)
-			return act_pass(xdp);
-		wg = wg_by_port(ctx, xdp, bpf_ntohs(uh->dest));
-		if (wg) {
-			ret = decrypt_and_forward(ctx, xdp, wg,
-						  ret + sizeof(*uh),
-						  bpf_ntohs(uh->len) -
-						  sizeof(*uh));
-			bpf_wg_device_put(wg);
-			return ret;
-		}
-	}
-
-	/* a packet routed into a WireGuard device? */
-	if (fib_lookup(ctx, &p, &fib, pkt_ifindex(ctx, xdp),
-		       BPF_FIB_LOOKUP_SKIP_NEIGH) !=
-	    BPF_FIB_LKUP_RET_SUCCESS)
+	/* As the seed's flow: the FIB says whether the packet is for this
+	 * host, where a WireGuard port may take it (or, with forwarding
+	 * off, the stack would not forward it anyway), or is forwarded:
+	 * WireGuard traffic to another host is forwarded as the stack
+	 * forwards it, and a packet routed into a WireGuard device is
+	 * encrypted.
+	 */
+	ret = fib_lookup(ctx, &p, &fib, pkt_ifindex(ctx, xdp),
+			 BPF_FIB_LOOKUP_SKIP_NEIGH);
+	if (ret == BPF_FIB_LKUP_RET_NOT_FWDED ||
+	    ret == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		return decrypt_local(ctx, xdp, &p);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS)
 		return act_pass(xdp);
 	wg = wg_by_index(ctx, xdp, fib.ifindex);
 	if (!wg)
@@ -926,10 +966,10 @@ int xdp_fwd(struct xdp_md *ctx)
 	if (parse_ip(&p) ||
 	    fib_lookup(ctx, &p, &fib, pkt_ifindex(ctx, true), 0) !=
 	    BPF_FIB_LKUP_RET_SUCCESS ||
-	    dec_ttl(&p))
+	    ttl_add(ctx, true, ETH_HLEN, p.proto, -1))
 		return XDP_PASS;
-	eth = p.data;
-	if ((void *)(eth + 1) > p.data_end)
+	eth = pkt_data(ctx, true);
+	if ((void *)(eth + 1) > pkt_end(ctx, true))
 		return XDP_DROP;
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);

@@ -99,7 +99,7 @@ int leak_peer(struct __sk_buff *ctx)
 
 /* A released reference is a scalar to the verifier */
 SEC("xdp")
-__failure __msg("arg#0 pointer type STRUCT wg_device must point to scalar")
+__failure __msg("expects referenced PTR_TO_BTF_ID passed to R1")
 int double_put(struct xdp_md *ctx)
 {
 	struct wg_device *wg;
@@ -113,7 +113,7 @@ int double_put(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-__failure __msg("arg#0 pointer type STRUCT wg_device must point to scalar")
+__failure __msg("R1 is scalar expected STRUCT wg_device")
 int use_after_put(struct xdp_md *ctx)
 {
 	struct wg_device *wg;
@@ -130,7 +130,7 @@ int use_after_put(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-__failure __msg("arg#3 pointer type STRUCT wg_peer must point to scalar")
+__failure __msg("R4 is scalar expected STRUCT wg_peer")
 int peer_use_after_put(struct xdp_md *ctx)
 {
 	struct wg_device *wg;
@@ -150,7 +150,7 @@ int peer_use_after_put(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-__failure __msg("Possibly NULL pointer passed to trusted arg0")
+__failure __msg("Possibly NULL pointer passed to trusted R1")
 int unchecked_device(struct xdp_md *ctx)
 {
 	struct wg_device *wg;
@@ -161,7 +161,7 @@ int unchecked_device(struct xdp_md *ctx)
 }
 
 SEC("tc")
-__failure __msg("Possibly NULL pointer passed to trusted arg3")
+__failure __msg("Possibly NULL pointer passed to trusted R4")
 int unchecked_peer(struct __sk_buff *ctx)
 {
 	struct wg_device *wg;
@@ -180,7 +180,7 @@ int unchecked_peer(struct __sk_buff *ctx)
 }
 
 SEC("xdp")
-__failure __msg("arg#0 pointer type STRUCT wg_device must point to scalar")
+__failure __msg("expects referenced PTR_TO_BTF_ID passed to R1")
 int scalar_as_device(struct xdp_md *ctx)
 {
 	bpf_wg_device_put((struct wg_device *)(unsigned long)ifindex);
@@ -233,7 +233,7 @@ int put_moved_pointer(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-__failure __msg("only read is supported")
+__failure __msg("cannot write into ptr_wg_device")
 int write_device(struct xdp_md *ctx)
 {
 	struct wg_device *wg;
@@ -315,7 +315,7 @@ int xdp_calls_skb_kfunc(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-__failure __msg("arg#0 expected pointer to ctx")
+__failure __msg("R1 expected pointer to ctx, but got fp")
 int xdp_fakes_ctx(struct xdp_md *ctx)
 {
 	struct xdp_md fake = {};
@@ -328,7 +328,7 @@ int xdp_fakes_ctx(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-__failure __msg("invalid indirect access to stack")
+__failure __msg("R2 and R3 memory, len pair leads to invalid memory access")
 int addr_sz_too_big(struct xdp_md *ctx)
 {
 	struct wg_device *wg;
@@ -386,7 +386,7 @@ int tuple_size_unknown(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-__failure __msg("invalid indirect access to stack")
+__failure __msg("R2 and R3 memory, len pair leads to invalid memory access")
 int tuple_size_too_big(struct xdp_md *ctx)
 {
 	struct bpf_sock_tuple tuple;
