@@ -2,14 +2,20 @@
 # WireGuard BPF kfuncs: pipeline entry points. Each target does its own
 # set-up (apt packages when root). See README.md.
 
-.PHONY: all test test-debug demo bench check bisect patches check-patches \
-	kernel selftests vm
+.PHONY: all test test-lts test-debug demo bench check bisect patches \
+	check-patches kernel selftests vm
 
 all: test
 
-# Everything: series check, git am, builds (=m, =y), VM tests.
+# Everything on Linux 7.3: series check, git am (onto v6.12 too),
+# builds (=m, =y), VM tests.
 test:
 	scripts/run-tests.sh
+
+# The v6.12 LTS: git am with the backport delta, the =m build with W=1
+# and sparse, test_progs -t wg.
+test-lts:
+	WG_KERNEL=6.12 WG_RUN=lts scripts/run-tests.sh
 
 # The same on a debug kernel (KASAN, lockdep, kmemleak, UBSAN, ...).
 test-debug:
@@ -39,7 +45,7 @@ patches:
 check-patches:
 	scripts/regen-patches.sh --check
 
-# Single stages (WG_VARIANT=m|y, KERNEL_SRC=/path/to/tree).
+# Single stages (WG_VARIANT=m|y, WG_KERNEL=7.3|6.12, KERNEL_SRC=/path/to/tree).
 kernel:
 	scripts/setup-host.sh
 	scripts/get-kernel.sh

@@ -5,9 +5,15 @@
 #   client --- router A ===(WireGuard over veth)=== router B --- server
 #
 # Modes: the routers' WireGuard traffic through the stack, through the
-# XDP fast path, through the TC fast path; and, without WireGuard, plain
+# XDP fast path, through the TC fast path, through wireguard-go (what a
+# user would run instead of the kernel's); and, without WireGuard, plain
 # forwarding by the stack and by XDP. Loads: 64-byte UDP (pktgen, packets
 # per second), 1400-byte UDP (pktgen, Gbit/s), one TCP stream (iperf3).
+# With --scaling, also the cost per packet of the fast path and the
+# stack against the number of netdevs, of peers and AllowedIPs, the
+# packet size (9000 bytes on jumbo links), and one tunnel the way a NIC
+# sees it (router B's wan with one receive queue): "SCALE axis value
+# mode pps gbps us_per_pkt" lines.
 # Delivered traffic is counted at the server; CPU time is that of the
 # whole guest per delivered packet. The UDP loads run in WG_BENCH_ROUNDS
 # (3) rounds of every mode in turn, so that a slow spell of the emulating
@@ -16,7 +22,7 @@
 # with BPF_PROG_TEST_RUN at both sizes. Prints "BENCH mode load pps gbps
 # us_per_pkt" and "CRYPTO size ns" lines for scripts/bench.sh.
 #
-#   guest-bench.sh SELFTESTS_DIR [--profile-only [xdp|tc]]
+#   guest-bench.sh SELFTESTS_DIR [--scaling] [--profile-only [xdp|tc]]
 set -eu
 . "$(dirname "$0")/guest-topology.sh"
 
@@ -26,6 +32,7 @@ BENCH_OBJ=$ST/wg_bench.bpf.o
 BPFTOOL=$ST/tools/sbin/bpftool
 KEYS=/tmp/bench-keys
 SECS=${WG_BENCH_SECS:-6}
+SCALE_SECS=${WG_BENCH_SCALE_SECS:-3}
 ROUNDS=${WG_BENCH_ROUNDS:-3}
 NCPU=$(nproc)
 
@@ -183,6 +190,7 @@ fp_counters() {
 # set_mode MODE: the routes and programs of MODE, from any other
 set_mode() {
 	detach
+	wg_go_stop
 	case $1 in
 	plain|plain-xdp)
 		# without WireGuard: the routers forward between the veths
@@ -197,7 +205,52 @@ set_mode() {
 	case $1 in
 	xdp|tc) attach "$1" ;;
 	plain-xdp) attach xdp-fwd ;;
+	wg-go) wg_go_start ;;
 	esac
+}
+
+# wireguard-go on both routers instead of the kernel's wg0, with the same
+# keys, addresses and peers
+WG_GO=
+wg_go_start() {
+	local r
+
+	for r in ra rb; do
+		ns $r wg showconf wg0 >/tmp/wg-$r.conf
+		ip -n $r link del wg0
+		WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+			ns $r wireguard-go wg0 >/dev/null 2>&1
+		ns $r wg setconf wg0 /tmp/wg-$r.conf
+	done
+	ip -n ra addr add 10.99.0.1/24 dev wg0
+	ip -n rb addr add 10.99.0.2/24 dev wg0
+	for r in ra rb; do
+		ip -n $r link set wg0 up
+	done
+	ip -n ra route replace 10.2.0.0/24 dev wg0
+	ip -n rb route replace 10.1.0.0/24 dev wg0
+	WG_GO=1
+	ns client ping -c 2 -i 0.5 -W 3 10.2.0.2 >/dev/null || true
+}
+
+wg_go_stop() {
+	local r
+
+	[ -n "$WG_GO" ] || return 0
+	pkill -f 'wireguard-go wg0' || true
+	sleep 1
+	for r in ra rb; do
+		ip -n $r link del wg0 2>/dev/null || true
+		ip -n $r link add wg0 type wireguard
+		ns $r wg setconf wg0 /tmp/wg-$r.conf
+	done
+	ip -n ra addr add 10.99.0.1/24 dev wg0
+	ip -n rb addr add 10.99.0.2/24 dev wg0
+	for r in ra rb; do
+		ip -n $r link set wg0 up
+	done
+	WG_GO=
+	ns client ping -c 2 -i 0.5 -W 3 10.2.0.2 >/dev/null || true
 }
 
 # One round: each mode in turn, its UDP loads; the first round also its
@@ -206,14 +259,14 @@ set_mode() {
 run_round() {
 	local round=$1 mode
 
-	for mode in stack xdp tc plain plain-xdp; do
+	for mode in stack xdp tc wg-go plain plain-xdp; do
 		say "round $round, mode $mode"
 		set_mode $mode
 		echo "BENCH $mode udp64 $(pktgen 64)"
 		echo "BENCH $mode udp1400 $(pktgen 1400)"
 		[ "$round" = 1 ] || continue
 		echo "BENCH $mode tcp $(tcp)"
-		fp_counters
+		[ "$mode" = wg-go ] || fp_counters
 		case $mode in
 		xdp|plain-xdp)
 			pktgen_config 64
@@ -258,6 +311,105 @@ PY
 	rm -f /tmp/bpffs/wg_bench
 }
 
+# Scaling: "SCALE axis value mode pps gbps us_per_pkt", 64-byte UDP
+# unless the axis is the size
+scale_point() {	# scale_point AXIS VALUE SIZE
+	local mode
+
+	for mode in stack xdp; do
+		set_mode $mode
+		echo "SCALE $1 $2 $mode $(SECS=$SCALE_SECS pktgen "$3")"
+	done
+}
+
+# netdevs in both routers' namespaces: dummies, created in batches
+add_dummies() {	# add_dummies FROM TO
+	local r i
+
+	for r in ra rb; do
+		for i in $(seq "$1" "$2"); do
+			echo "link add scale$i type dummy"
+		done >/tmp/dummies.batch
+		ip -n $r -batch /tmp/dummies.batch
+	done
+}
+
+# peers on router B, each with an AllowedIPs entry of its own, all but A
+# without endpoint or keys
+add_peers() {	# add_peers COUNT
+	python3 - "$1" >/tmp/peers.conf <<'PY'
+import base64, os, sys
+n = int(sys.argv[1])
+for i in range(n):
+    print("[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.%d.%d/32\n" % (
+        base64.b64encode(os.urandom(32)).decode(), 128 + i // 65536,
+        i // 256 % 256, i % 256))
+PY
+	ns rb wg addconf wg0 /tmp/peers.conf
+}
+
+scaling() {
+	local n prev=0 size r
+
+	for n in 1 64 1024 4096; do
+		[ "$n" = 1 ] || add_dummies $((prev + 1)) $((n - 1))
+		prev=$((n - 1))
+		scale_point netdevs "$n" 64
+	done
+	for r in ra rb; do
+		ip -n $r -o link show type dummy | awk -F': ' '{ print "link del " $2 }' \
+			>/tmp/dummies.batch
+		ip -n $r -batch /tmp/dummies.batch
+	done
+	ns rb wg showconf wg0 >/tmp/wg-rb-base.conf
+	prev=1
+	for n in 1 100 10000; do
+		[ "$n" = 1 ] || add_peers $((n - prev))
+		prev=$n
+		scale_point peers "$n" 64
+	done
+	ns rb wg setconf wg0 /tmp/wg-rb-base.conf
+	for size in 64 128 256 512 1024 1400; do
+		scale_point size "$size" "$size"
+	done
+	jumbo on
+	scale_point size 9000 8000
+	jumbo off
+	one_queue
+}
+
+jumbo() {	# jumbo on|off
+	local mtu=1500 wmtu=1420 d
+
+	[ "$1" = off ] || { mtu=9000; wmtu=8920; }
+	for d in "client eth0" "ra lan" "ra wan" "rb wan" "rb lan" "server eth0"; do
+		set -- $d
+		ip -n "$1" link set "$2" mtu $mtu
+	done
+	ip -n ra link set wg0 mtu $wmtu
+	ip -n rb link set wg0 mtu $wmtu
+}
+
+# One tunnel the way a NIC's RSS sees it: all its packets, one outer
+# 5-tuple, on one receive queue of router B's wan, both CPUs there
+one_queue() {
+	local mode
+
+	ip -n ra link del wan
+	ip link add wan netns ra numtxqueues "$NCPU" numrxqueues "$NCPU" \
+		type veth peer name wan netns rb numtxqueues "$NCPU" numrxqueues 1
+	ip -n ra addr add 172.16.0.1/24 dev wan
+	ip -n rb addr add 172.16.0.2/24 dev wan
+	ip -n ra link set wan up
+	ip -n rb link set wan up
+	ns client ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || true
+	for mode in stack xdp tc; do
+		set_mode $mode
+		echo "SCALE onequeue 64 $mode $(SECS=$SCALE_SECS pktgen 64)"
+		echo "SCALE onequeue 1400 $mode $(SECS=$SCALE_SECS pktgen 1400)"
+	done
+}
+
 setup() {
 	topology_setup "$KEYS"
 	# no ICMP errors from the server for the pktgen traffic
@@ -280,6 +432,8 @@ main() {
 	for round in $(seq 1 "$ROUNDS"); do
 		run_round "$round"
 	done
+	[ "${2:-}" != --scaling ] || scaling
+	set_mode stack
 	detach
 	say "wg show on router A"
 	ns ra wg show wg0 >&2

@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the scripts/vmtest.sh guest: WireGuard's own netns.sh, for
-# the stack path, up to WG_NETNS_TRIES (3) times: under TCG on a loaded
-# host its one-second ping timeouts can expire before a handshake is
-# done. With --fastpath, the reference fast path is attached: xdp_wg and
+# the stack path, with the iptables of WG_IPTABLES (nft, Debian's default
+# backend, or legacy). A try that fails for timing (a timeout: under TCG
+# on a loaded host its one-second ping timeouts can expire before a
+# handshake is done) is tried again, up to WG_NETNS_TRIES (3) times; one
+# where a command failed with an error is not, as trying again cannot
+# mend it. With --fastpath, the reference fast path is attached: xdp_wg and
 # tc_wg are loaded once and pinned; a watcher attaches both to every
 # loopback and veth device of every namespace netns.sh creates, as the
 # devices appear. netns.sh must pass as it does on the stack path, and
@@ -79,23 +82,40 @@ for v in json.load(sys.stdin)[int(sys.argv[1])]["values"]:
 print(total)' "$1"
 }
 
+# A failed try: timing (netns.sh or one of its pings timed out, a
+# handshake came late) or a command that failed with an error message,
+# which no retry mends
+kind() {	# kind STATUS LAST_LINE
+	if [ "$1" = 124 ] || [ "$1" = 137 ]; then
+		echo timing
+	elif echo "$2" | grep -qE '100% packet loss|[0-9]+ packets transmitted, 0 received|Timeout|timed out'; then
+		echo timing
+	else
+		echo error
+	fi
+}
+
 # One line for make test's summary: where a failed try stopped (netns.sh's
-# last step, "[+] ...", and its last line of output)
-why() {	# why TRY STATUS
+# last step, "[+] ...", and its last line of output), and which kind it was
+why() {	# why TRY STATUS KIND
 	local step last
 
 	step=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/netns.out | grep '^\[+\]' |
 		tail -n 1)
-	last=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/netns.out | grep -v '^\[+\]' |
-		grep . | tail -n 1)
-	echo "WGWHY $NAME try $1, status $2: ${step:0:100} | ${last:0:100}"
+	last=$(last_line)
+	echo "WGWHY $NAME try $1, status $2, $3: ${step:0:100} | ${last:0:100}"
+}
+
+last_line() {
+	sed 's/\x1b\[[0-9;]*m//g' /tmp/netns.out | grep -v '^\[+\]' |
+		grep . | tail -n 1
 }
 
 # Its input blocks (it sleeps with read -t; not a pipe from sleep: a
 # pipeline would wait for the sleep to end); no process of it may keep
-# our output open. Its rules need iptables: the legacy backend.
+# our output open.
 netns_sh() {
-	local try status
+	local try status kind
 
 	for try in $(seq "${WG_NETNS_TRIES:-3}"); do
 		status=0
@@ -104,9 +124,11 @@ netns_sh() {
 			< <(exec sleep 100000 2>/dev/null) \
 			>/tmp/netns.out 2>&1 || status=$?
 		[ "$status" -ne 0 ] || break
-		echo "netns.sh failed (status $status) on try $try:"
+		kind=$(kind "$status" "$(last_line)")
+		echo "netns.sh failed (status $status, $kind) on try $try:"
 		tail -n 40 /tmp/netns.out
-		why "$try" "$status"
+		why "$try" "$status" "$kind"
+		[ "$kind" = timing ] || break
 	done
 	[ "$status" -ne 0 ] || echo "netns.sh passed on try $try"
 	return "$status"
@@ -116,7 +138,10 @@ main() {
 	local watcher status=0 dec dev err
 
 	mkdir -p /tmp/wg-bin
-	ln -sf /usr/sbin/iptables-legacy /tmp/wg-bin/iptables
+	ln -sf "/usr/sbin/iptables-${WG_IPTABLES:-nft}" /tmp/wg-bin/iptables
+	ln -sf "/usr/sbin/ip6tables-${WG_IPTABLES:-nft}" /tmp/wg-bin/ip6tables
+	NAME="$NAME[iptables-${WG_IPTABLES:-nft}]"
+	say "iptables: $(/tmp/wg-bin/iptables --version 2>&1)"
 	if [ "$FASTPATH" != --fastpath ]; then
 		netns_sh || status=$?
 		pkill -f 'sleep 100000' 2>/dev/null || true

@@ -3,7 +3,8 @@
 # Runs inside the scripts/vmtest.sh guest: the WireGuard BPF selftests
 # (test_progs -t wg) and, with --netns, WireGuard's own netns.sh for the
 # stack path, with --netns-fastpath netns.sh again with the reference
-# fast path attached in its namespaces (both guest-netns.sh), and with
+# fast path attached in its namespaces (both guest-netns.sh, with the
+# iptables variant of --iptables nft|legacy, default nft), and with
 # --stress the fast path under load while its devices, peers and
 # programs change (guest-stress.sh); --skip LIST leaves out the subtests
 # of test_progs' -b LIST, --only LIST runs only those of -t LIST (e.g.
@@ -13,7 +14,8 @@
 # time each part took.
 #
 #   guest-tests.sh SELFTESTS_DIR TREE [--netns] [--netns-fastpath]
-#                  [--stress] [--skip LIST] [--only LIST] [--no-test-progs]
+#                  [--iptables nft|legacy] [--stress] [--skip LIST]
+#                  [--only LIST] [--no-test-progs]
 set -u
 
 SELFTESTS=$1
@@ -25,8 +27,10 @@ STRESS=
 SKIP=
 ONLY=wg
 TEST_PROGS=1
+IPTABLES=nft
 while [ $# -gt 0 ]; do
 	case $1 in
+	--iptables) IPTABLES=$2; shift ;;
 	--netns) NETNS=1 ;;
 	--netns-fastpath) NETNS_FP=1 ;;
 	--stress) STRESS=1 ;;
@@ -68,8 +72,8 @@ run_netns() {	# run_netns LOG [--fastpath]
 	local log=$1
 
 	shift
-	bash "$(dirname "$0")/guest-netns.sh" "$SELFTESTS" "$TREE" "$@" 2>&1 |
-		tee "$log"
+	WG_IPTABLES=$IPTABLES bash "$(dirname "$0")/guest-netns.sh" \
+		"$SELFTESTS" "$TREE" "$@" 2>&1 | tee "$log"
 	grep -q '^WGTEST .* PASS' "$log" || failed=1
 	grep -q '^WGTEST ' "$log" ||
 		result "wireguard/netns.sh${1:++fastpath}" FAIL

@@ -79,7 +79,8 @@ commit_patch() {
 			rgit add "$f"
 		done <"$dir/files"
 	fi
-	rgit commit -q -F "$dir/message"
+	{ cat "$dir/message"; printf '\nSigned-off-by: %s <%s>\n' \
+		"$AUTHOR_NAME" "$AUTHOR_EMAIL"; } | rgit commit -q -F -
 }
 
 # After the last patch, the series' files are the repo's.
@@ -203,11 +204,28 @@ generate() {
 	stage "$n patches + cover letter, and the v6.12 backport delta"
 }
 
+# Whose series it is: who submits it signs it off (the DCO) and is its
+# author. WG_AUTHOR="Name <email>"; else, checking, whoever patches/ was
+# made for; else git's user.name and user.email; else series/AUTHOR, a
+# placeholder.
+author() {
+	local who=${WG_AUTHOR:-}
+
+	if [ -z "$who" ] && [ "${1:-}" = --check ]; then
+		who=$(sed -n 's/^Signed-off-by: //p' "$WG_TOP"/patches/0001-*.patch 2>/dev/null |
+			head -n 1)
+	fi
+	if [ -z "$who" ] && git -C "$WG_TOP" config user.email >/dev/null; then
+		who="$(git -C "$WG_TOP" config user.name) <$(git -C "$WG_TOP" config user.email)>"
+	fi
+	[ -n "$who" ] || who=$(cat "$SERIES/AUTHOR")
+	AUTHOR_NAME=${who% <*}
+	AUTHOR_EMAIL=${who##*<}
+	AUTHOR_EMAIL=${AUTHOR_EMAIL%>}
+}
+
 main() {
-
-
-	AUTHOR_NAME=$(sed 's/ <.*//' "$SERIES/AUTHOR")
-	AUTHOR_EMAIL=$(sed 's/.*<\(.*\)>.*/\1/' "$SERIES/AUTHOR")
+	author "$@"
 	export GIT_AUTHOR_DATE GIT_COMMITTER_DATE
 	GIT_AUTHOR_DATE=$(cat "$SERIES/DATE")
 	GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE

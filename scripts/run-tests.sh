@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make test: the whole pipeline, from a fresh machine to test results.
-#   host packages -> base tree -> patches/ current? -> checkpatch,
-#   kernel-doc, docs -> git am -> build (W=1 and sparse on wireguard)
-#   (WireGuard =m, test_progs, WireGuard =y) -> VMs, one after the
-#   other: =m test_progs -t wg and wireguard/netns.sh with the fast path
-#   attached; =m the stress run; =y the subtests where built-in differs
-#   and wireguard/netns.sh.
+# make test: the whole pipeline, from a fresh machine to test results,
+# on Linux 7.3 (the net-next form; WG_KERNEL, KERNEL_SRC pick another):
+#   host packages -> base trees -> patches/ current? -> checkpatch,
+#   kernel-doc, docs -> git am (and onto v6.12 with its backport delta)
+#   -> build (W=1 and sparse on wireguard) (WireGuard =m, test_progs,
+#   WireGuard =y) -> VMs, one after the other: =m test_progs -t wg and
+#   wireguard/netns.sh with the fast path attached (iptables-nft); =m
+#   the stress run; =y the subtests where built-in differs and
+#   wireguard/netns.sh (iptables-legacy).
+# make test-lts (WG_RUN=lts, WG_KERNEL=6.12): git am with the backport
+#   delta, the =m build with W=1 and sparse, test_progs -t wg.
 # Ends with "N passed, M failed"; exits non-zero if anything failed.
 # WG_VARIANTS="m y" chooses the variants, WG_STRESS_VM=0 leaves the
 # stress run's VM out; WG_VM_PARALLEL=1 runs the VMs at the same time.
@@ -85,13 +89,35 @@ WG_Y_SKIP=$WG_Y_SKIP,$F/tc_encrypt_o6_i4,$F/tc_decrypt_o4_i4
 WG_Y_SKIP=$WG_Y_SKIP,$F/tc_decrypt_o4_i6,$F/tc_decrypt_o6_i6
 unset F
 
-# WG_VM_ARGS_M, WG_VM_ARGS_STRESS, WG_VM_ARGS_Y replace them
+# WG_VM_ARGS_M, WG_VM_ARGS_STRESS, WG_VM_ARGS_Y replace them. netns.sh
+# runs with each iptables variant once: iptables-nft (Debian's default)
+# with the fast path, iptables-legacy without.
 vm_args() {
+	if [ "${WG_RUN:-}" = lts ]; then
+		echo "${WG_VM_ARGS_M:-}"
+		return
+	fi
 	case $1 in
-	m) echo "${WG_VM_ARGS_M---netns-fastpath}" ;;
+	m) echo "${WG_VM_ARGS_M---netns-fastpath --iptables nft}" ;;
 	m-stress) echo "${WG_VM_ARGS_STRESS---no-test-progs --stress}" ;;
-	y) echo "${WG_VM_ARGS_Y:---netns --skip $WG_Y_SKIP}" ;;
+	y) echo "${WG_VM_ARGS_Y:---netns --iptables legacy --skip $WG_Y_SKIP}" ;;
 	esac
+}
+
+# A VM's time limit, from what it runs: test_progs -t wg (30 min at
+# most) and each netns.sh try its own WG_NETNS_TIMEOUT, so that retries
+# do not eat into the other parts; the stress run its own.
+vm_timeout() {
+	local args t=600
+
+	args=$(vm_args "$1")
+	case "$args" in *--no-test-progs*) ;; *) t=$((t + 1800)) ;; esac
+	case "$args" in *--netns*)
+		t=$((t + ${WG_NETNS_TRIES:-3} * (${WG_NETNS_TIMEOUT:-1500} + 30)))
+		;;
+	esac
+	case "$args" in *--stress*) t=$((t + 1800)) ;; esac
+	echo "${WG_VM_TIMEOUT:-$t}"
 }
 
 # The stress run attaches and detaches programs and tc filters under
@@ -117,7 +143,7 @@ vm_run() {
 	t0=$(date +%s)
 	# shellcheck disable=SC2046
 	WG_VARIANT=${v%-stress} WG_VM_TCG=$(vm_tcg "$v") \
-		WG_VM_TIMEOUT=${WG_VM_TIMEOUT:-3600} \
+		WG_VM_TIMEOUT=$(vm_timeout "$v") \
 		"$WG_TOP/scripts/vmtest.sh" --cwd "$WG_SELFTESTS" -- \
 		"$WG_TOP/scripts/guest-tests.sh" "$WG_SELFTESTS" "$WG_TREE" \
 		$(vm_args "$v") >"$LOGS/vm-$v.log" 2>&1 || rc=$?
@@ -186,19 +212,32 @@ main() {
 		die "host set-up failed"
 	run_stage get-kernel "$WG_TOP/scripts/get-kernel.sh" ||
 		die "no kernel tree"
-	if run_stage patches-current "$WG_TOP/scripts/regen-patches.sh" --check; then
-		record patches-current PASS
-	else
-		record patches-current FAIL
+	if [ "${WG_RUN:-}" != lts ]; then
+		if run_stage patches-current "$WG_TOP/scripts/regen-patches.sh" --check; then
+			record patches-current PASS
+		else
+			record patches-current FAIL
+		fi
+		run_stage check-series "$WG_TOP/scripts/check-series.sh" || true
+		record_lines CHECK "$LOGS/check-series.log"
 	fi
-	run_stage check-series "$WG_TOP/scripts/check-series.sh" || true
-	record_lines CHECK "$LOGS/check-series.log"
 	if run_stage git-am "$WG_TOP/scripts/apply-series.sh"; then
 		record "git-am-onto-$WG_TREE_NAME" PASS
 	else
 		record "git-am-onto-$WG_TREE_NAME" FAIL
 		die "$PASSED passed, $FAILED failed"
 	fi
+	# the LTS tree: the series and its backport delta apply (make
+	# test-lts builds and tests it)
+	if [ "${WG_RUN:-}" != lts ] && [ -z "$KERNEL_SRC" ]; then
+		if run_stage git-am-lts env WG_KERNEL=6.12 sh -c \
+			"'$WG_TOP/scripts/get-kernel.sh' && '$WG_TOP/scripts/apply-series.sh'"; then
+			record git-am-onto-debian-6.12 PASS
+		else
+			record git-am-onto-debian-6.12 FAIL
+		fi
+	fi
+	[ "${WG_RUN:-}" != lts ] || WG_VARIANTS=${WG_VARIANTS:-m}
 	for v in ${WG_VARIANTS:-m y}; do
 		if ! run_stage "build-$v" build_variant "$v"; then
 			record "build-wireguard-$v" FAIL
@@ -222,12 +261,13 @@ main() {
 			fi
 		fi
 		built+=("$v")
-		[ "$v" != m ] || [ "${WG_STRESS_VM:-1}" = 0 ] || built+=(m-stress)
+		[ "$v" != m ] || [ "${WG_STRESS_VM:-1}" = 0 ] ||
+			[ "${WG_RUN:-}" = lts ] || built+=(m-stress)
 	done
 	# the tip of the series with WIREGUARD_BPF=n, W=1 and sparse: the
 	# one configuration the kernel builds above do not cover (make
 	# bisect builds every patch in all three)
-	if [ -n "${WG_SKIP_BISECT:-}" ]; then
+	if [ -n "${WG_SKIP_BISECT:-}" ] || [ "${WG_RUN:-}" = lts ]; then
 		:
 	elif run_stage bisect-tip-n env WG_BISECT_VARIANTS=n \
 			"$WG_TOP/scripts/bisect-build.sh" --tip; then

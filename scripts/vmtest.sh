@@ -14,9 +14,11 @@
 # run in it; /tmp, /run are tmpfs; bpffs, debugfs, tracefs, cgroup2 are
 # mounted; modprobe loads the build's modules. WG_VM_ACCEL=kvm|tcg|auto
 # (default auto: KVM if a short probe boot works, else TCG);
-# WG_VM_TCG=thread=single, say, adds TCG options.
-# WG_FUZZ_PACKETS, WG_STRESS_SECS, WG_NETNS_TIMEOUT and WG_NETNS_TRIES
-# reach CMD's environment when set.
+# WG_VM_TCG=thread=single, say, adds TCG options; WG_VM_ICOUNT=1 runs TCG
+# with -icount shift=0,sleep=off: guest time counts instructions, one a
+# nanosecond, so rates measured in guest time do not depend on the host.
+# WG_FUZZ_PACKETS, WG_STRESS_SECS, WG_NETNS_TIMEOUT, WG_NETNS_TRIES and
+# WG_BENCH_* reach CMD's environment when set.
 #
 # Exit status: CMD's; 1 if the guest's kernel log shows a splat (BUG,
 # WARNING, KASAN, UBSAN, lockdep, refcount, kmemleak, RCU stall, stuck
@@ -29,7 +31,8 @@ set -eu
 SPLATS='BUG:|WARNING:|KASAN:|UBSAN:|kernel BUG at|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|held lock freed|lock held when returning|refcount_t:|unreferenced object|rcu: INFO:|self-detected stall|detected stall|unregister_netdevice: waiting|hung_task|soft lockup|hard LOCKUP|list_add corruption|list_del corruption|double free|slab-out-of-bounds|hw csum failure'
 
 # the guest scripts' knobs, passed on when set
-GUEST_ENV="WG_FUZZ_PACKETS WG_STRESS_SECS WG_NETNS_TIMEOUT WG_NETNS_TRIES"
+GUEST_ENV="WG_FUZZ_PACKETS WG_STRESS_SECS WG_NETNS_TIMEOUT WG_NETNS_TRIES
+	   WG_BENCH_ROUNDS WG_BENCH_SECS WG_BENCH_SCALE_SECS"
 KERNEL=
 MEM=${WG_VM_MEM:-2G}
 CPUS=${WG_VM_CPUS:-2}
@@ -70,6 +73,8 @@ qemu_run() {
 	append+=" ${WG_VM_APPEND:-}"
 	if [ "$accel" = kvm ]; then
 		set -- -accel kvm -cpu host
+	elif [ "${WG_VM_ICOUNT:-0}" = 1 ]; then
+		set -- -accel tcg,thread=single -icount shift=0,sleep=off -cpu max
 	else
 		set -- -accel "tcg${WG_VM_TCG:+,$WG_VM_TCG}" -cpu max
 	fi
@@ -108,6 +113,7 @@ pick_accel() {
 	case "${WG_VM_ACCEL:-auto}" in
 	kvm|tcg) echo "$WG_VM_ACCEL"; return ;;
 	esac
+	[ "${WG_VM_ICOUNT:-0}" = 0 ] || { echo tcg; return; }
 	if [ ! -w /dev/kvm ]; then
 		echo tcg
 		return
@@ -140,8 +146,9 @@ main() {
 	run=$WG_CACHE/vm-runs/$(date +%Y%m%d-%H%M%S).$$
 	mkdir -p "$run"
 	prepare_share "$run"
+	[ "${WG_VM_ICOUNT:-0}" = 0 ] || [ "$accel" != tcg ] || accel=tcg-icount
 	stage "booting $(basename "$KERNEL") ($accel, $CPUS cpus, $MEM) to run: ${CMD[*]}"
-	qemu_run "$accel" "$run" "$TIMEOUT" | tee "$run/console" || status=$?
+	qemu_run "${accel%-icount}" "$run" "$TIMEOUT" | tee "$run/console" || status=$?
 	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
 		stage "TIMEOUT after ${TIMEOUT}s"
 		status=124
