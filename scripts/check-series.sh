@@ -24,7 +24,8 @@ result() {
 
 # codespell's dictionary, less WireGuard's own words: it takes "keypair"
 # for a typo of "key pair", and the driver names its keypairs so in
-# hundreds of places (struct noise_keypair, peer->keypairs, ...). Those
+# hundreds of places (struct noise_keypair, peer->keypairs, ...); and
+# ECN's ECT (ECN-Capable Transport, RFC 3168) for "etc". Those
 # hits, and "does MAINTAINERS need updating?" for new files that existing
 # F: entries cover (MAINTAINERS.fragment has the proposed entry), are
 # counted and shown, not failed.
@@ -34,7 +35,7 @@ codespell_dict() {
 	for f in /usr/share/codespell/dictionary.txt \
 		 /usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt; do
 		if [ -f "$f" ]; then
-			grep -v -E '^keypairs?->' "$f" >"$1"
+			grep -v -E '^(keypairs?|ect)->' "$f" >"$1"
 			return
 		fi
 	done
@@ -52,6 +53,7 @@ check_patches() {
 			--ignore FILE_PATH_CHANGES "$p")
 		known=$(cd "$WG_TREE" && checkpatch "$p" |
 			grep -c -e "'keypairs*' may be misspelled" \
+				-e "'ECT' may be misspelled" \
 				-e "does MAINTAINERS need updating") || true
 		if [ -z "$out" ]; then
 			result "checkpatch:${p##*/}" PASS

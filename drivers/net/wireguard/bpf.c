@@ -44,16 +44,26 @@ static struct wg_device *wg_bpf_device_hold(struct net_device *dev)
 
 static struct wg_device *wg_bpf_device_by_index(struct net *net, u32 ifindex)
 {
-	return wg_bpf_device_hold(dev_get_by_index_rcu(net, ifindex));
+	struct wg_device *wg;
+
+	rcu_read_lock();
+	wg = wg_bpf_device_hold(dev_get_by_index_rcu(net, ifindex));
+	rcu_read_unlock();
+	return wg;
 }
 
-/* The WireGuard device whose sockets are open in @net on @port */
+/* The WireGuard device in @net whose sockets are open in @net on @port */
 static struct wg_device *wg_bpf_device_by_port(struct net *net, u16 port)
 {
-	struct wg_device *wg = wg_socket_device_by_port(net, port);
+	struct wg_device *wg;
 
-	if (wg)
+	rcu_read_lock();
+	wg = wg_socket_device_by_port(net, port);
+	if (wg && net_eq(dev_net(wg->dev), net))
 		dev_hold(wg->dev);
+	else
+		wg = NULL;
+	rcu_read_unlock();
 	return wg;
 }
 
@@ -110,9 +120,10 @@ bpf_skb_wg_device_get_by_index(struct __sk_buff *ctx, u32 ifindex)
  * @ctx:	XDP context of the calling program
  * @port:	UDP listen port, in host byte order
  *
- * Return: a referenced WireGuard device whose sockets listen on @port in
- * the caller's network namespace, to be released with
- * bpf_wg_device_put(), or NULL if there is none.
+ * Return: a referenced WireGuard device of the caller's network
+ * namespace whose sockets listen on @port there, to be released with
+ * bpf_wg_device_put(), or NULL if there is none. A device created in
+ * another namespace, or moved out of its sockets' one, is not found.
  */
 __bpf_kfunc struct wg_device *
 bpf_xdp_wg_device_get_by_port(struct xdp_md *ctx, u16 port)
@@ -175,8 +186,17 @@ __bpf_kfunc struct wg_peer *
 bpf_wg_peer_allowedips_lookup(struct wg_device *wg, const void *addr,
 			      u32 addr__sz)
 {
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} ip;
+
+	/* the program's memory need not be aligned */
+	if (addr__sz != sizeof(ip.v4) && addr__sz != sizeof(ip.v6))
+		return NULL;
+	memcpy(&ip, addr, addr__sz);
 	return wg_bpf_peer_alive(wg_allowedips_lookup_addr(&wg->peer_allowedips,
-							   addr, addr__sz));
+							   &ip, addr__sz));
 }
 
 /**
@@ -253,8 +273,9 @@ __bpf_kfunc int bpf_wg_endpoint_tuple_get(struct wg_peer *peer,
  *		port and the endpoint's port, the device's fwmark as @fib's
  *		mark (for BPF_FIB_LOOKUP_MARK, as wg-quick's policy routing
  *		needs), and as ifindex the scope of a link-local IPv6
- *		endpoint, the interface to route out of (BPF_FIB_LOOKUP_OUTPUT),
- *		or 0; every other field zeroed
+ *		endpoint, the interface to route out of (BPF_FIB_LOOKUP_OUTPUT);
+ *		else 0, which bpf_fib_lookup() refuses: the program names the
+ *		interface of its lookup; every other field zeroed
  * @fib__szk:	size of @fib, that of struct bpf_fib_lookup
  *
  * Return: AF_INET or AF_INET6, the family of the endpoint;
@@ -360,13 +381,14 @@ static const struct btf_kfunc_id_set wg_kfunc_set = {
 	.filter	= wg_bpf_kfunc_filter,
 };
 
-int __init wg_bpf_init(void)
+void __init wg_bpf_init(void)
 {
 	int ret;
 
-	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &wg_kfunc_set);
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &wg_kfunc_set) ?:
+	      register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
+					&wg_kfunc_set);
+	/* the device works without them, as it does without BTF */
 	if (ret)
-		return ret;
-	return register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
-					 &wg_kfunc_set);
+		pr_warn("BPF kfuncs not registered: %d\n", ret);
 }

@@ -37,13 +37,16 @@ static void *wg_bpf_sg_head(struct scatterlist *sg, u32 len)
 	return NULL;
 }
 
-/* The first @len bytes of @sg: in place, or copied to @buf. */
+/* The first @len bytes of @sg, aligned for the IP header they hold: in
+ * place, or copied to @buf.
+ */
 static void *wg_bpf_sg_peek(struct scatterlist *sg, int nsg, void *buf,
 			    u32 len)
 {
 	void *head = wg_bpf_sg_head(sg, len);
 
-	if (head)
+	if (head && (IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS) ||
+		     IS_ALIGNED((unsigned long)head, 4)))
 		return head;
 	if (sg_pcopy_to_buffer(sg, nsg, buf, len, 0) < len)
 		return NULL;
@@ -141,7 +144,7 @@ static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
  * @len bytes: its length if it is an IPv4 or IPv6 packet that fits and
  * whose source is in @peer's AllowedIPs, else an errno.
  */
-static int wg_bpf_inner_len(struct wg_peer *peer, struct scatterlist *sg,
+static int wg_bpf_check_inner(struct wg_peer *peer, struct scatterlist *sg,
 			    int nsg, u32 len)
 {
 	union {
@@ -155,7 +158,7 @@ static int wg_bpf_inner_len(struct wg_peer *peer, struct scatterlist *sg,
 	iph = wg_bpf_sg_peek(sg, nsg, &buf, min_t(u32, sizeof(buf), len));
 	if (unlikely(!iph || (iph->version == 6 && len < sizeof(buf.v6))))
 		return wg_packet_rx_dishonest(peer, -EPROTO);
-	return wg_packet_rx_inner_len(peer, iph, len);
+	return wg_packet_rx_check_inner(peer, iph, len);
 }
 
 /* As INET_ECN_decapsulate() in wg_packet_consume_data_done(): the same
@@ -179,7 +182,7 @@ static void wg_bpf_ecn_decapsulate(struct scatterlist *sg, int nsg,
 	if (likely(!INET_ECN_is_ce(outer) &&
 		   (outer & INET_ECN_MASK) != INET_ECN_ECT_1))
 		return;
-	/* wg_bpf_inner_len() found a whole IPv4 or IPv6 header there */
+	/* wg_bpf_check_inner() found a whole IPv4 or IPv6 header there */
 	iph = wg_bpf_sg_peek(sg, nsg, &buf, sizeof(buf.v4));
 	if (!iph)
 		return;
@@ -215,23 +218,26 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 {
 	u32 plain_len = enc_len - noise_encrypted_len(0);
 	struct noise_keypair *keypair;
+	const u8 *key;
 	u64 nonce;
 	int ret;
 
 	if (unlikely(header->header.type != cpu_to_le32(MESSAGE_DATA)))
-		return -EPROTO;
+		return -ENOMSG;
 	if (unlikely(READ_ONCE(peer->is_dead)))
 		return -ENOENT;
 	rcu_read_lock_bh();
 	ret = wg_bpf_rx_keypair(peer, header->key_idx, &keypair);
-	if (ret)
-		goto out_unlock;
+	if (ret) {
+		rcu_read_unlock_bh();
+		return ret;
+	}
 
 	/* authenticate first, then the replay window the queues use too */
 	nonce = le64_to_cpu(header->counter);
+	key = keypair->receiving.key;
 	if (unlikely(!chacha20poly1305_decrypt_sg_inplace(sg, enc_len, NULL, 0,
-							  nonce,
-							  keypair->receiving.key))) {
+							  nonce, key))) {
 		ret = -EBADMSG;
 		goto out_unlock;
 	}
@@ -249,14 +255,20 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		return 0;
 	}
 	wg_timers_data_received(peer);
-	ret = wg_bpf_inner_len(peer, sg, nsg, plain_len);
+	ret = wg_bpf_check_inner(peer, sg, nsg, plain_len);
 	if (unlikely(ret < 0))
-		return ret;
+		goto out_zero;
 	wg_bpf_ecn_decapsulate(sg, nsg, outer_ds);
 	wg_packet_rx_stats(peer, message_data_len(plain_len));
 	return 0;
 
 out_unlock:
 	rcu_read_unlock_bh();
+out_zero:
+	/* The device drops what it decrypted for nothing. Here the packet
+	 * stays the program's: it must not read a plaintext that was not
+	 * authentic, was replayed or was refused.
+	 */
+	sg_zero_buffer(sg, nsg, enc_len, 0);
 	return ret;
 }

@@ -16,6 +16,7 @@
 
 #include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_vlan.h>
 #include <linux/ip.h>
@@ -23,7 +24,9 @@
 #include <linux/netdevice.h>
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
+#include <linux/unaligned.h>
 #include <linux/udp.h>
+#include <net/flow_dissector.h>
 #include <net/xdp.h>
 
 /* The linear part and every fragment of an XDP frame or an skb */
@@ -87,37 +90,22 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 	return i;
 }
 
-/* The data of an skb is written in place: it must not be shared with a
- * clone or with pages of others, and a GSO packet is more than one
- * message. bpf_skb_pull_data() of the whole packet, after its last change
- * of length, makes a TC program's skb writable. Fragments of net_iovs
- * (devmem) cannot be read.
+/* The data of an skb is written in place: it must be private, which
+ * only a linear skb's head can be known to be (page fragments may be
+ * shared with another skb without a mark, as pskb_copy() shares them),
+ * and a GSO packet is more than one message. bpf_skb_pull_data() of the
+ * whole packet, after its last change of length, makes a TC program's
+ * skb linear and private.
  */
 static int wg_bpf_skb_writable(struct sk_buff *skb)
 {
 	if (unlikely(skb_is_gso(skb)))
 		return -EMSGSIZE;
-	if (unlikely(!skb_frags_readable(skb)))
-		return -EOPNOTSUPP;
-	if (unlikely(skb_has_frag_list(skb) || skb_has_shared_frag(skb) ||
+	if (unlikely(skb_is_nonlinear(skb) ||
 		     (skb_cloned(skb) &&
-		      (skb->data_len ||
-		       !skb_clone_writable(skb, skb_headlen(skb))))))
+		      !skb_clone_writable(skb, skb_headlen(skb)))))
 		return -EBUSY;
 	return 0;
-}
-
-static int wg_bpf_skb_sg(struct sk_buff *skb, u32 off, u32 len,
-			 struct scatterlist *sg)
-{
-	int nsg;
-
-	/* no frag_list (wg_bpf_skb_writable()): the head and the frags */
-	sg_init_table(sg, skb_shinfo(skb)->nr_frags + 1);
-	nsg = skb_to_sgvec(skb, sg, off, len);
-	if (unlikely(nsg <= 0))
-		return nsg == -EMSGSIZE ? -E2BIG : -EINVAL;
-	return nsg;
 }
 
 /* Check a message of @msg_len bytes at @offset of an XDP frame and map
@@ -141,7 +129,7 @@ static int wg_bpf_xdp_msg(struct xdp_buff *xdp, u32 offset, u64 msg_len,
 			     msg_len - sizeof(struct message_data), sg);
 }
 
-/* As wg_bpf_xdp_msg(), for an skb whose data must be writable in place */
+/* As wg_bpf_xdp_msg(), for a linear skb whose data is private */
 static int wg_bpf_skb_msg(struct sk_buff *skb, u32 offset, u64 msg_len,
 			  struct scatterlist *sg)
 {
@@ -149,69 +137,141 @@ static int wg_bpf_skb_msg(struct sk_buff *skb, u32 offset, u64 msg_len,
 
 	ret = wg_bpf_skb_writable(skb);
 	if (!ret)
-		ret = wg_bpf_check_layout(offset, msg_len, skb_headlen(skb),
-					  skb->len);
+		ret = wg_bpf_check_layout(offset, msg_len, skb->len, skb->len);
 	if (ret)
 		return ret;
-	return wg_bpf_skb_sg(skb, offset + sizeof(struct message_data),
-			     msg_len - sizeof(struct message_data), sg);
+	sg_init_one(sg, skb->data + offset + sizeof(struct message_data),
+		    msg_len - sizeof(struct message_data));
+	return 1;
 }
 
-/* The outer headers of a data message at @offset, for roaming and ECN:
- * @data starts at the Ethernet header (@nh_off < 0: parse it), and UDP
- * must come right before the message. NULL, and no DS field, if they
- * are not like that.
+/* The outer headers of a data message at @offset, for roaming and ECN,
+ * as wg_receive() learns them from the skb: the IP header of @proto at
+ * @nh_off of @data, UDP right before the message; received on @ifindex
+ * (negative: on no interface of the stack's, no endpoint). NULL, and no
+ * DS field, if they are not like that. They are copied: a program's
+ * packet need not be aligned.
  */
 static const struct endpoint *
-wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, void *data, int nh_off,
-		   u32 offset, int ifindex)
+wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, const void *data,
+		   u32 nh_off, __be16 proto, u32 offset, int ifindex)
 {
-	const struct udphdr *uh;
-	const struct iphdr *iph;
-	__be16 proto;
-	u32 udp_off;
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} ip;
+	struct udphdr uh;
+	u32 ip_len;
 
 	*ds = 0;
-	if (offset < sizeof(struct udphdr) + sizeof(struct iphdr))
+	if (proto == htons(ETH_P_IP))
+		ip_len = sizeof(ip.v4);
+	else if (proto == htons(ETH_P_IPV6))
+		ip_len = sizeof(ip.v6);
+	else
 		return NULL;
-	udp_off = offset - sizeof(struct udphdr);
-	if (nh_off < 0) {
-		struct ethhdr *eth = data;
-		__be16 proto = eth->h_proto;
+	/* the message header is linear: what is before it too */
+	if ((u64)nh_off + ip_len + sizeof(uh) > offset)
+		return NULL;
+	memcpy(&ip, data + nh_off, ip_len);
+	memcpy(&uh, data + offset - sizeof(uh), sizeof(uh));
+	if (proto == htons(ETH_P_IP)) {
+		if (ip.v4.version != 4 || ip.v4.protocol != IPPROTO_UDP ||
+		    nh_off + ip.v4.ihl * 4 + sizeof(uh) != offset)
+			return NULL;
+		*ds = ipv4_get_dsfield(&ip.v4);
+	} else {
+		if (ip.v6.version != 6 || ip.v6.nexthdr != IPPROTO_UDP ||
+		    nh_off + ip_len + sizeof(uh) != offset)
+			return NULL;
+		*ds = ipv6_get_dsfield(&ip.v6);
+	}
+	if (ifindex < 0 ||
+	    wg_socket_endpoint_from_hdr(endpoint, proto, &ip, &uh, ifindex))
+		return NULL;
+	return endpoint;
+}
 
-		nh_off = sizeof(*eth);
-		while (eth_type_vlan(proto) &&
-		       nh_off + VLAN_HLEN <= udp_off) {
-			struct vlan_hdr *vh = data + nh_off;
+/* The device on which the stack receives a packet that came to @dev with
+ * VLAN tag @tci of @proto: the VLAN device, or @dev itself for a priority
+ * tag without one; NULL if there is none (the stack drops the packet).
+ * Called under RCU.
+ */
+static struct net_device *wg_bpf_vlan_dev(struct net_device *dev,
+					  __be16 proto, u16 tci)
+{
+	struct net_device *vlan_dev;
+	u16 vid = tci & VLAN_VID_MASK;
 
-			proto = vh->h_vlan_encapsulated_proto;
-			nh_off += VLAN_HLEN;
+	if (!dev)
+		return NULL;
+	vlan_dev = __vlan_find_dev_deep_rcu(dev, proto, vid);
+	return vlan_dev ?: (vid ? NULL : dev);
+}
+
+/* Where the network header of an XDP frame is, before a message at
+ * @offset: behind the Ethernet header and its VLAN tags, or at the start
+ * on a device without a link-layer header. Its protocol in @proto (0 if
+ * not IP), and in @ifindex the interface the stack receives it on (-1 if
+ * none).
+ */
+static u32 wg_bpf_xdp_nh(const struct xdp_buff *xdp, u32 offset,
+			 __be16 *proto, int *ifindex)
+{
+	struct net_device *dev = xdp->rxq->dev;
+	const u8 *data = xdp->data;
+	u32 nh_off = ETH_HLEN;
+
+	*proto = 0;
+	*ifindex = -1;
+	if (!dev->hard_header_len) {
+		/* the message header is linear: so is the first byte */
+		if (data[0] >> 4 == 4)
+			*proto = htons(ETH_P_IP);
+		else if (data[0] >> 4 == 6)
+			*proto = htons(ETH_P_IPV6);
+		*ifindex = dev->ifindex;
+		return 0;
+	}
+	if ((dev->type != ARPHRD_ETHER && dev->type != ARPHRD_LOOPBACK) ||
+	    offset < nh_off)
+		return 0;
+	*proto = ((const struct ethhdr *)data)->h_proto;
+	rcu_read_lock();
+	while (eth_type_vlan(*proto)) {
+		const struct vlan_hdr *vh = (const void *)data + nh_off;
+
+		if (nh_off + VLAN_HLEN > offset) {
+			*proto = 0;
+			break;
 		}
+		dev = wg_bpf_vlan_dev(dev, *proto,
+				      get_unaligned_be16(&vh->h_vlan_TCI));
+		*proto = get_unaligned(&vh->h_vlan_encapsulated_proto);
+		nh_off += VLAN_HLEN;
 	}
-	if (nh_off + sizeof(*iph) > udp_off)
-		return NULL;
-	iph = data + nh_off;
-	uh = data + udp_off;
-	if (iph->version == 4) {
-		if (iph->protocol != IPPROTO_UDP ||
-		    nh_off + iph->ihl * 4 != udp_off)
-			return NULL;
-	} else if (iph->version == 6) {
-		if (((struct ipv6hdr *)iph)->nexthdr != IPPROTO_UDP ||
-		    nh_off + sizeof(struct ipv6hdr) != udp_off)
-			return NULL;
-	} else {
-		return NULL;
-	}
-	if (iph->version == 4) {
-		*ds = ipv4_get_dsfield(iph);
-		proto = htons(ETH_P_IP);
-	} else {
-		*ds = ipv6_get_dsfield((struct ipv6hdr *)iph);
-		proto = htons(ETH_P_IPV6);
-	}
-	return wg_socket_endpoint_from_hdr(endpoint, proto, iph, uh, ifindex) ?
-	       NULL : endpoint;
+	if (dev)
+		*ifindex = dev->ifindex;
+	rcu_read_unlock();
+	return nh_off;
+}
+
+/* As wg_bpf_xdp_nh(), for an skb at TC ingress, whose first VLAN tag the
+ * stack has taken out of the data
+ */
+static int wg_bpf_skb_ifindex(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	int ifindex = -1;
+
+	if (likely(!skb_vlan_tag_present(skb)))
+		return dev->ifindex;
+	rcu_read_lock();
+	dev = wg_bpf_vlan_dev(dev, skb->vlan_proto, skb_vlan_tag_get(skb));
+	if (dev)
+		ifindex = dev->ifindex;
+	rcu_read_unlock();
+	return ifindex;
 }
 
 /* A device's packets come and go in the caller's namespace @net only if
@@ -219,7 +279,7 @@ wg_bpf_rx_endpoint(struct endpoint *endpoint, u8 *ds, void *data, int nh_off,
  * another namespace (a container's), nor once its sockets' namespace is
  * gone (wg_netns_pre_exit()).
  */
-static int wg_bpf_in_net(struct wg_device *wg, struct net *net)
+static int wg_bpf_check_net(struct wg_device *wg, struct net *net)
 {
 	if (likely(net_eq(dev_net(wg->dev), net) &&
 		   rcu_access_pointer(wg->creating_net) == net &&
@@ -241,7 +301,7 @@ static int wg_bpf_tx_len(struct wg_peer *peer, struct net *net, u32 length,
 		return -EMSGSIZE;
 	*padded = length + wg_packet_padding(length, READ_ONCE(wg->dev->mtu));
 	DEBUG_NET_WARN_ON_ONCE(*padded < length);
-	return wg_bpf_in_net(wg, net);
+	return wg_bpf_check_net(wg, net);
 }
 
 /* Completes a checksum left to offload, as encrypt_packet() does with
@@ -256,15 +316,37 @@ static int wg_bpf_skb_checksum(struct sk_buff *skb, u32 start, u32 end)
 
 	if (likely(skb->ip_summed != CHECKSUM_PARTIAL))
 		return 0;
-	if (unlikely(skb_is_nonlinear(skb) ||
-		     skb_checksum_start_offset(skb) < (int)start ||
+	if (unlikely(skb_checksum_start_offset(skb) < (int)start ||
 		     skb_checksum_start_offset(skb) + skb->csum_offset +
-		     sizeof(__sum16) > end))
+		     (skb->csum_not_inet ? sizeof(__le32) : sizeof(__sum16)) >
+		     end))
 		return -EINVAL;
 	__skb_trim(skb, end);
 	ret = wg_packet_checksum(skb);
 	__skb_put(skb, room);
 	return ret;
+}
+
+/* The hash of the inner packet's flow, from @start to @end, as
+ * encrypt_packet() takes it with skb_get_hash() before it encrypts: the
+ * outer packet goes out on the queues of the inner flow. A hash the skb
+ * has already (its socket's, the receiving NIC's) is kept, as there.
+ */
+static void wg_bpf_skb_hash(struct sk_buff *skb, u32 start, u32 end)
+{
+	struct flow_keys keys;
+	__be16 proto;
+
+	if (skb->l4_hash || skb->sw_hash)
+		return;
+	proto = skb->data[start] >> 4 == 6 ? htons(ETH_P_IPV6) :
+					      htons(ETH_P_IP);
+	memset(&keys, 0, sizeof(keys));
+	__skb_flow_dissect(NULL, skb, &flow_keys_dissector, &keys, skb->data,
+			   proto, start, end,
+			   FLOW_DISSECTOR_F_STOP_AT_FLOW_LABEL);
+	__skb_set_sw_hash(skb, flow_hash_from_keys(&keys),
+			  flow_keys_have_l4(&keys));
 }
 
 __bpf_kfunc_start_defs();
@@ -279,26 +361,28 @@ __bpf_kfunc_start_defs();
  *
  * Writes the message header (type, the receiver index of the keypair and
  * the next nonce of its sending counter), pads the plaintext with zeros
- * to the length the WireGuard device would (@length rounded up to a
- * multiple of 16, but not past the device MTU when @length fits it) and
+ * as the WireGuard device pads it (@length rounded up to a multiple of
+ * 16, but not past the MTU of @peer's device when @length fits it; the
+ * device pads to the MTU of a packet's route where one is set) and
  * encrypts it in place, followed by the 16-byte authentication tag. The
  * packet must hold the whole message: offset + 16 + padded length + 16
  * bytes; the header must be in the linear part. Timers, handshake
  * triggers and the peer's and device's transmit statistics are updated
  * as for a message the device sends.
  *
- * Return: 0 on success; -EMSGSIZE if @length is above 65535 (no IP
- * packet is longer); -EINVAL if the message does not fit the packet or
- * its header is not linear; -E2BIG if the message spans more fragments
- * than supported; -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory
- * (UMEM) or a fragment is device memory (a net_iov); -ENONET if the
- * device of @peer and its sockets are not both in the caller's network
- * namespace (a device moved to another namespace, or whose sockets'
- * namespace is gone): its packets are not the caller's to send; -ENOENT
- * if @peer is being removed; -ENOKEY if @peer has no usable key (none
- * yet, expired or exhausted), in which case a handshake is initiated as
- * the device does. On -ENOKEY and -ENONET the packet should be given to
- * the stack (nothing of the message was written), on the others dropped.
+ * Return: 0 on success. On error nothing of the packet was written:
+ * -ENOKEY if @peer has no usable key (none yet, expired or exhausted),
+ * in which case a handshake is initiated as the device does; -ENONET if
+ * the device of @peer and its sockets are not both in the caller's
+ * network namespace (a device moved to another namespace, or whose
+ * sockets' namespace is gone): its packets are not the caller's to send.
+ * On these two the packet should be given to the stack, on the others
+ * dropped: -EMSGSIZE if @length is above 65535 (no IP packet is longer);
+ * -EINVAL if the message does not fit the packet or its header is not
+ * linear; -E2BIG if the message spans more fragments than supported;
+ * -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory (UMEM) or a
+ * fragment is device memory (a net_iov); -ENOENT if @peer is being
+ * removed.
  */
 __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
 				   struct wg_peer *peer)
@@ -326,17 +410,17 @@ __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
  *		the header
  * @peer:	peer to send to, whose current keypair encrypts
  *
- * As bpf_xdp_wg_encrypt(). A checksum the inner packet still lacks
+ * As bpf_xdp_wg_encrypt(), on a linear skb whose data is private:
+ * bpf_skb_pull_data() of the whole packet, after its last change of
+ * length, makes it so. A checksum the inner packet still lacks
  * (CHECKSUM_PARTIAL: an Internet checksum or SCTP's CRC32c) is completed
  * first, over the @length bytes of the inner packet, as the device does
- * before it pads.
+ * before it pads; an skb without a hash gets that of the inner flow.
  *
- * Return: as bpf_xdp_wg_encrypt(), and -EBUSY if the packet data is
- * shared (a clone's, or fragments of others: bpf_skb_pull_data() of the
- * whole packet, after its last change of length, makes it private),
- * -EMSGSIZE for a GSO packet, -EOPNOTSUPP if fragments are device memory,
- * -EINVAL too for a CHECKSUM_PARTIAL skb that is not linear or whose
- * checksum is not in the inner packet.
+ * Return: as bpf_xdp_wg_encrypt(), and, with nothing written, -EBUSY if
+ * the skb is not linear or its data is shared with a clone, -EMSGSIZE for
+ * a GSO packet, -EINVAL for a CHECKSUM_PARTIAL skb whose checksum is not
+ * in the inner packet.
  */
 __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 				   u32 length, struct wg_peer *peer)
@@ -357,6 +441,8 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 	ret = wg_bpf_skb_checksum(skb, start, start + length);
 	if (ret)
 		return ret;
+	if (length)
+		wg_bpf_skb_hash(skb, start, start + length);
 	ret = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, nsg, length,
 			     padded);
 	if (!ret)
@@ -379,28 +465,30 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
  * comes. The inner packet must be IPv4 or IPv6, fit the plaintext, and
  * come from an address in @peer's AllowedIPs. On success the plaintext,
  * padding included, is at @offset + 16. When the message comes right
- * after IP and UDP headers, @peer's endpoint follows their source address
- * and port, and a Congestion Experienced mark of the outer header is
- * copied into an ECN-capable inner one. Timers, handshake triggers and
- * receive statistics are updated as for a message the device receives.
- * A keepalive (@length of 32: no plaintext) succeeds and carries no
- * packet.
+ * after IP and UDP headers (behind Ethernet and VLAN headers, or at the
+ * start of the frame on a device without a link-layer header), @peer's
+ * endpoint follows their source address and port, and the outer ECN
+ * field is decapsulated into the inner one as RFC 6040 and the device
+ * have it. Timers, handshake triggers and receive statistics are updated
+ * as for a message the device receives. A keepalive (@length of 32: no
+ * plaintext) succeeds and carries no packet.
  *
- * Return: 0 on success; -EINVAL if @length is below 32 or the message
- * does not fit the packet or its header is not linear; -E2BIG if the
- * message spans more fragments than supported; -EOPNOTSUPP if the frame
- * is in AF_XDP zero-copy memory (UMEM) or a fragment is device memory;
+ * Return: 0 on success. On these errors nothing of the packet changed:
  * -ENONET if the device of @peer and its sockets are not both in the
- * caller's network namespace (the packet is then the stack's); -EPROTO
- * if it is not a data message or the plaintext is not an IP packet;
- * -ENOENT if @peer is being removed; -ENOKEY if the receiver index names
- * no keypair; -EACCES
- * if it names another peer's; -EKEYEXPIRED if that keypair may no longer
- * receive; -EBADMSG if authentication fails; -ESTALE if the nonce was
- * seen or is behind the replay window; -EMSGSIZE if the inner packet is
- * longer than the plaintext; -EPERM if its source is not in @peer's
- * AllowedIPs. The packet is to be dropped on error; its data may have
- * changed.
+ * caller's network namespace (the packet is then the stack's); -EINVAL if
+ * @length is below 32 or the message does not fit the packet or its
+ * header is not linear; -E2BIG if the message spans more fragments than
+ * supported; -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory
+ * (UMEM) or a fragment is device memory; -ENOMSG if it is not a data
+ * message; -ENOENT if @peer is being removed; -ENOKEY if the receiver
+ * index names no keypair; -EACCES if it names another peer's;
+ * -EKEYEXPIRED if that keypair may no longer receive. On these the
+ * ciphertext and tag are zeroed, never left decrypted: -EBADMSG if
+ * authentication fails; -ESTALE if the nonce was seen or is behind the
+ * replay window; -EPROTO if the plaintext is not an IP packet; -EMSGSIZE
+ * if the inner packet is longer than the plaintext; -EPERM if its source
+ * is not in @peer's AllowedIPs. The packet is to be dropped on any error
+ * but -ENONET.
  */
 __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
 				   struct wg_peer *peer)
@@ -409,17 +497,20 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
 	struct scatterlist sg[WG_BPF_MAX_SG];
 	const struct endpoint *from;
 	struct endpoint endpoint;
-	int nsg;
+	int nsg, ifindex;
+	__be16 proto;
+	u32 nh_off;
 	u8 ds;
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
-	nsg = wg_bpf_in_net(peer->device, dev_net(xdp->rxq->dev)) ? :
+	nsg = wg_bpf_check_net(peer->device, dev_net(xdp->rxq->dev)) ? :
 	      wg_bpf_xdp_msg(xdp, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
-	from = wg_bpf_rx_endpoint(&endpoint, &ds, xdp->data, -1, offset,
-				  xdp->rxq->dev->ifindex);
+	nh_off = wg_bpf_xdp_nh(xdp, offset, &proto, &ifindex);
+	from = wg_bpf_rx_endpoint(&endpoint, &ds, xdp->data, nh_off, proto,
+				  offset, ifindex);
 	return wg_bpf_decrypt(peer, xdp->data + offset, sg, nsg,
 			      length - sizeof(struct message_data), from, ds);
 }
@@ -431,14 +522,16 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
  * @length:	length of the data message: header, ciphertext and tag
  * @peer:	peer the message is from
  *
- * As bpf_xdp_wg_decrypt(); the decrypted packet's checksums count as
- * verified, as on the device. A CHECKSUM_COMPLETE skb is no longer so
- * once its data may have changed, success or not.
+ * As bpf_xdp_wg_decrypt(), on a linear skb whose data is private (see
+ * bpf_skb_wg_encrypt()), with the outer IP header at the skb's network
+ * header. Only at ingress does @peer's endpoint follow the packet's
+ * source. The decrypted packet's checksums count as verified, as on the
+ * device. A CHECKSUM_COMPLETE skb is no longer so once its data may have
+ * changed, success or not.
  *
- * Return: as bpf_xdp_wg_decrypt(), and -EBUSY if the packet data is
- * shared (a clone's, or fragments of others: bpf_skb_pull_data() of the
- * whole packet, after its last change of length, makes it private),
- * -EMSGSIZE for a GSO packet.
+ * Return: as bpf_xdp_wg_decrypt(), and, with nothing changed, -EBUSY if
+ * the skb is not linear or its data is shared with a clone, -EMSGSIZE for
+ * a GSO packet.
  */
 __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 				   u32 length, struct wg_peer *peer)
@@ -452,13 +545,18 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 
 	if (unlikely(length < MESSAGE_MINIMUM_LENGTH))
 		return -EINVAL;
-	nsg = wg_bpf_in_net(peer->device, dev_net(skb->dev)) ? :
+	nsg = wg_bpf_check_net(peer->device, dev_net(skb->dev)) ? :
 	      wg_bpf_skb_msg(skb, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
 	from = wg_bpf_rx_endpoint(&endpoint, &ds, skb->data,
-				  skb_network_offset(skb), offset,
-				  skb->skb_iif ? : skb->dev->ifindex);
+				  skb_network_offset(skb), skb->protocol,
+				  offset, wg_bpf_skb_ifindex(skb));
+	/* at egress, the packet is no peer's to roam to: a program decrypts
+	 * what it is about to send
+	 */
+	if (!skb_at_tc_ingress(skb))
+		from = NULL;
 	/* the data changes in place: no longer what skb->csum sums up */
 	skb_checksum_complete_unset(skb);
 	ret = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,

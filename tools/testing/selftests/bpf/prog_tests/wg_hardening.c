@@ -124,10 +124,13 @@ static void ht_set_idx(struct ht_pkt *p, __le32 idx)
 /* Decrypt @p on R (the caller is in NS_R): the kfunc's return value. @p
  * stays as it is; the inner IP header of the result goes to @inner.
  */
+/* The packet as the last ht_decrypt() left it */
+static struct ht_pkt ht_last;
+
 static int ht_decrypt(struct wg_hostile *skel, bool tc, struct ht_pkt *p,
 		      const char *peer_addr, struct iphdr *inner)
 {
-	struct ht_pkt copy = *p;
+	struct ht_pkt *copy = &ht_last;
 	int ret;
 
 	skel->bss->port = FP_PORT_R;
@@ -135,8 +138,9 @@ static int ht_decrypt(struct wg_hostile *skel, bool tc, struct ht_pkt *p,
 	skel->bss->length = p->length;
 	skel->bss->peer_addr = peer_addr ? inet_addr(peer_addr) : 0;
 	skel->bss->err = 1;
+	*copy = *p;
 	ret = ht_test_run(tc ? skel->progs.tc_open : skel->progs.xdp_open,
-			  &copy, 1);
+			  copy, 1);
 	if (ret < 0)
 		return HT_NOT_RUN;	/* test_run refused the packet */
 	if (skel->bss->err > 0)
@@ -147,7 +151,7 @@ static int ht_decrypt(struct wg_hostile *skel, bool tc, struct ht_pkt *p,
 		       "verdict"))
 		return 1;
 	if (inner)
-		memcpy(inner, copy.data + p->off + 16, sizeof(*inner));
+		memcpy(inner, copy->data + p->off + 16, sizeof(*inner));
 	return skel->bss->err;
 }
 
@@ -155,6 +159,26 @@ static int ht_open(struct wg_hostile *skel, bool tc, struct ht_pkt *p,
 		   const char *peer_addr)
 {
 	return ht_decrypt(skel, tc, p, peer_addr, NULL);
+}
+
+/* A failure before the crypto left the packet as it was */
+static bool ht_untouched(const struct ht_pkt *p)
+{
+	return !memcmp(ht_last.data, p->data, p->len);
+}
+
+/* A failure after it zeroed ciphertext and tag, not left them decrypted,
+ * and nothing else changed
+ */
+static bool ht_zeroed(const struct ht_pkt *p)
+{
+	__u32 i, start = p->off + 16, end = p->off + p->length;
+
+	for (i = 0; i < p->len; i++)
+		if (i >= start && i < end ? ht_last.data[i] :
+					    ht_last.data[i] != p->data[i])
+			return false;
+	return true;
 }
 
 /* Put the message behind Ethernet, IPv4 and UDP headers from A's
@@ -249,22 +273,27 @@ static void test_hostile(bool tc)
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EBADMSG, "length not padded");
 	p = good;
 	p.data[HT_OFF] = 1;	/* a handshake initiation */
-	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EPROTO, "message type");
+	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -ENOMSG, "message type");
+	ASSERT_TRUE(ht_untouched(&p), "message type: untouched");
 	p = good;
 	ht_set_idx(&p, ht_idx(&p) ^ htonl(0x5a5a5a5a));
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -ENODEV, "unknown index");
 	ASSERT_EQ(skel->bss->peer_found, 0, "unknown index: no peer");
 	ASSERT_EQ(ht_open(skel, tc, &p, OVER_A), -ENOKEY,
 		  "unknown index, given peer");
+	ASSERT_TRUE(ht_untouched(&p), "unknown index: untouched");
 	ASSERT_EQ(ht_open(skel, tc, &good, HT_OVER_C), -EACCES,
 		  "index of another peer");
+	ASSERT_TRUE(ht_untouched(&good), "another peer: untouched");
 	p = good;
 	p.data[HT_PKT_LEN - 1] ^= 1;
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EBADMSG, "flipped tag bit");
+	ASSERT_TRUE(ht_zeroed(&p), "flipped tag bit: zeroed");
 	p = good;
 	p.data[HT_OFF + 16 + 12] ^= 0x80;
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EBADMSG,
 		  "flipped ciphertext bit");
+	ASSERT_TRUE(ht_zeroed(&p), "flipped ciphertext bit: zeroed");
 	p = good;
 	p.data[HT_OFF + 8] ^= 1;
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EBADMSG, "other counter");
@@ -274,6 +303,7 @@ static void test_hostile(bool tc)
 	ASSERT_EQ(ht_decrypt(skel, tc, &p, NULL, &inner), 0, "genuine message");
 	ASSERT_EQ(inner.saddr, inet_addr(OVER_A), "inner source");
 	ASSERT_EQ(ht_open(skel, tc, &good, NULL), -ESTALE, "replayed");
+	ASSERT_TRUE(ht_zeroed(&good), "replayed: zeroed");
 	close_netns(nstoken);
 	nstoken = NULL;
 
@@ -282,17 +312,20 @@ static void test_hostile(bool tc)
 		goto out;
 	nstoken = open_netns(NS_R);
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EPROTO, "inner IP version");
+	ASSERT_TRUE(ht_zeroed(&p), "inner IP version: zeroed");
 	close_netns(nstoken);
 	if (ht_seal(skel, &p, HT_BAD_SOURCE, 1))
 		goto out;
 	nstoken = open_netns(NS_R);
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EPERM,
 		  "inner source outside AllowedIPs");
+	ASSERT_TRUE(ht_zeroed(&p), "inner source: zeroed");
 	close_netns(nstoken);
 	if (ht_seal(skel, &p, HT_BAD_LEN, 1))
 		goto out;
 	nstoken = open_netns(NS_R);
 	ASSERT_EQ(ht_open(skel, tc, &p, NULL), -EMSGSIZE, "inner length");
+	ASSERT_TRUE(ht_zeroed(&p), "inner length: zeroed");
 	close_netns(nstoken);
 	nstoken = NULL;
 
@@ -345,12 +378,135 @@ out:
 	wg_hostile__destroy(skel);
 }
 
+/* Roaming behind a VLAN tag, as wg_receive() has it: the endpoint is the
+ * outer source, and the scope of a link-local one the interface the
+ * stack receives the packet on: the VLAN device of the tag, the frame's
+ * device for a priority tag; with no VLAN device for the tag the stack
+ * drops the packet, and the endpoint stays. XDP only: test_run gives a
+ * TC program's skb no VLAN tag.
+ */
+#define HT_VLAN		7
+#define HT_LL_A		"fe80::a"
+
+static void ht_outer6_vlan(struct ht_pkt *p, __u16 vid)
+{
+	struct ethhdr *eth = (void *)p->data;
+	__be16 *tag = (void *)(eth + 1);	/* TCI, encapsulated proto */
+	struct ipv6hdr *ip6 = (void *)(tag + 2);
+	struct udphdr *uh = (void *)(ip6 + 1);
+	__u32 off = (void *)(uh + 1) - (void *)eth;
+
+	memmove(p->data + off, p->data + p->off, p->length);
+	memset(p->data, 0, off);
+	eth->h_proto = htons(ETH_P_8021Q);
+	tag[0] = htons(vid);
+	tag[1] = htons(ETH_P_IPV6);
+	ip6->version = 6;
+	ip6->payload_len = htons(sizeof(*uh) + p->length);
+	ip6->nexthdr = IPPROTO_UDP;
+	ip6->hop_limit = 64;
+	inet_pton(AF_INET6, HT_LL_A, &ip6->saddr);
+	inet_pton(AF_INET6, "fe80::b", &ip6->daddr);
+	uh->source = htons(FP_PORT_A);
+	uh->dest = htons(FP_PORT_R);
+	uh->len = htons(sizeof(*uh) + p->length);
+	p->off = off;
+	p->len = off + p->length;
+}
+
+/* Decrypt @p with xdp_open as received on @ifindex */
+static int ht_open_on(struct wg_hostile *skel, struct ht_pkt *p, int ifindex)
+{
+	struct xdp_md ctx = { .data_end = p->len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, topts,
+		    .data_in = p->data,
+		    .data_size_in = p->len,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	skel->bss->port = FP_PORT_R;
+	skel->bss->msg_off = p->off;
+	skel->bss->length = p->length;
+	skel->bss->peer_addr = 0;
+	skel->bss->err = 1;
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_open),
+				   &topts))
+		return HT_NOT_RUN;
+	return skel->bss->err;
+}
+
+/* R's endpoint for A, as wg show prints it */
+static int ht_endpoint(char *buf, size_t size)
+{
+	FILE *f = popen("ip netns exec " NS_R " wg show wg_r endpoints", "r");
+	char line[256];
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, PUB_A "\t", strlen(PUB_A) + 1)) {
+			snprintf(buf, size, "%s", line + strlen(PUB_A) + 1);
+			buf[strcspn(buf, "\n")] = 0;
+			ret = 0;
+		}
+	pclose(f);
+	return ret;
+}
+
+static void ht_vlan_case(struct wg_hostile *skel, __u16 vid, int ifindex,
+			 const char *want)
+{
+	struct nstoken *nstoken;
+	struct ht_pkt p;
+	char ep[128] = "";
+
+	if (ht_seal(skel, &p, HT_GOOD, 1))
+		return;
+	ht_outer6_vlan(&p, vid);
+	nstoken = open_netns(NS_R);
+	if (!ASSERT_OK_PTR(nstoken, "open_netns"))
+		return;
+	ASSERT_EQ(ht_open_on(skel, &p, ifindex), 0, "decrypted");
+	close_netns(nstoken);
+	ASSERT_OK(ht_endpoint(ep, sizeof(ep)), "wg show endpoints");
+	if (!ASSERT_STREQ(ep, want, "endpoint"))
+		printf("vlan %u: endpoint %s, want %s\n", vid, ep, want);
+}
+
+static void test_vlan_endpoint(void)
+{
+	struct wg_hostile *skel;
+	int ifindex;
+
+	skel = wg_hostile__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "wg_hostile open_and_load") ||
+	    !ASSERT_OK(fp_prepare(false), "fp_prepare"))
+		goto out;
+	SYS(out, "ip -net " NS_R " link add link veth_ra name veth_ra.%d"
+	    " type vlan id %d", HT_VLAN, HT_VLAN);
+	SYS(out, "ip -net " NS_R " link set veth_ra.%d up", HT_VLAN);
+	ifindex = ns_ifindex(NS_R, "veth_ra");
+	if (!ASSERT_GT(ifindex, 0, "veth_ra"))
+		goto out;
+
+	/* no VLAN device for the tag: no endpoint to roam to */
+	ht_vlan_case(skel, HT_VLAN + 1, ifindex, FP_EP4 ":51820");
+	/* a priority tag: the frame's device */
+	ht_vlan_case(skel, 0, ifindex, "[" HT_LL_A "%veth_ra]:51820");
+	ht_vlan_case(skel, HT_VLAN, ifindex, "[" HT_LL_A "%veth_ra.7]:51820");
+out:
+	SYS_NOFAIL("ip -net " NS_R " link del veth_ra.%d", HT_VLAN);
+	wg_hostile__destroy(skel);
+}
+
 static bool ht_documented(int err)
 {
 	switch (err) {
-	case 0: case -EINVAL: case -E2BIG: case -EPROTO: case -ENOKEY:
-	case -EACCES: case -EKEYEXPIRED: case -EBADMSG: case -ESTALE:
-	case -EMSGSIZE: case -EPERM: case -ENODEV:
+	case 0: case -EINVAL: case -E2BIG: case -ENOMSG: case -EPROTO:
+	case -ENOKEY: case -EACCES: case -EKEYEXPIRED: case -EBADMSG:
+	case -ESTALE: case -EMSGSIZE: case -EPERM: case -ENODEV:
 		return true;
 	}
 	return false;
@@ -531,9 +687,9 @@ static __u64 args_padded(__u64 len, __u64 mtu)
 static bool args_documented(int ret, bool tc)
 {
 	switch (ret) {
-	case 0: case -EINVAL: case -E2BIG: case -EMSGSIZE: case -EPROTO:
-	case -ENOKEY: case -EACCES: case -EKEYEXPIRED: case -EBADMSG:
-	case -ESTALE: case -EPERM: case -EOPNOTSUPP:
+	case 0: case -EINVAL: case -E2BIG: case -EMSGSIZE: case -ENOMSG:
+	case -EPROTO: case -ENOKEY: case -EACCES: case -EKEYEXPIRED:
+	case -EBADMSG: case -ESTALE: case -EPERM: case -EOPNOTSUPP:
 		return true;
 	case -EBUSY:
 		return tc;
@@ -542,14 +698,16 @@ static bool args_documented(int ret, bool tc)
 }
 
 /* Check one call's result: the errno is documented, a success lies in
- * the packet and bytes outside the message did not change (@out: the
- * packet afterwards, NULL when not known).
+ * the packet, bytes outside the message did not change and those of the
+ * message only on success or as zeros (@out: the packet afterwards, NULL
+ * when not known).
  */
 static int args_check(bool tc, bool decrypt, __u32 off, __u32 length,
 		      int ret, __u32 len, __u32 linear, __u32 mtu,
 		      const __u8 *in, const __u8 *out)
 {
 	__u64 end, i;
+	bool zeroed;
 
 	if (!args_documented(ret, tc)) {
 		PRINT_FAIL("%s %s off %u length %u: %d\n", tc ? "tc" : "xdp",
@@ -562,15 +720,28 @@ static int args_check(bool tc, bool decrypt, __u32 off, __u32 length,
 		end = (__u64)off + 32 + args_padded(length, mtu);
 	if (!ret && (end > len || (__u64)off + 16 > linear ||
 		     (!decrypt && length > 65535))) {
-		PRINT_FAIL("%s %s off %u length %u: success outside the packet (%u, linear %u)\n",
+		PRINT_FAIL("%s %s off %u length %u: success outside the packet",
 			   tc ? "tc" : "xdp", decrypt ? "decrypt" : "encrypt",
-			   off, length, len, linear);
+			   off, length);
+		PRINT_FAIL(" (%u bytes, linear %u)\n", len, linear);
 		return -1;
 	}
 	if (!out)
 		return 0;
+	/* a failure before the crypto changes nothing; one after it zeroes
+	 * ciphertext and tag
+	 */
+	zeroed = decrypt && (ret == -EBADMSG || ret == -ESTALE ||
+			     ret == -EPROTO || ret == -EMSGSIZE ||
+			     ret == -EPERM);
 	for (i = 0; i < len; i++) {
-		if ((i >= off && i < end) || in[i] == out[i])
+		if (zeroed && i >= off + 16 && i < end && out[i]) {
+			PRINT_FAIL("%s decrypt off %u length %u (%d): byte %llu not zeroed\n",
+				   tc ? "tc" : "xdp", off, length, ret, i);
+			return -1;
+		}
+		if ((i >= off && i < end && (!ret || zeroed)) ||
+		    in[i] == out[i])
 			continue;
 		PRINT_FAIL("%s %s off %u length %u (%d): byte %llu changed\n",
 			   tc ? "tc" : "xdp", decrypt ? "decrypt" : "encrypt",
@@ -584,8 +755,8 @@ static int args_run(struct wg_hostile *skel, bool tc, bool decrypt,
 		    struct args_pkt *p, __u32 off, __u32 length,
 		    const __u8 *hdr)
 {
-	struct bpf_program *prog;
 	struct xdp_md xdp_ctx = { .data_end = p->linear };
+	struct bpf_program *prog;
 	LIBBPF_OPTS(bpf_test_run_opts, topts,
 		    .data_in = p->data,
 		    .data_size_in = p->len,
@@ -652,7 +823,8 @@ static int args_shape(struct wg_hostile *skel, bool tc, bool decrypt,
 /* Paged skbs, from real traffic: a 60000-byte UDP datagram from C to R
  * over 65000-byte links is an skb with its data in page fragments, not
  * shared, not a clone. tc_args_live on R's veth_rc makes the calls of
- * one batch on it and drops it.
+ * one batch on it and drops it. The kfuncs take linear skbs only: every
+ * call fails, with -EBUSY unless its length was refused first.
  */
 #define ARGS_LIVE_LEN	60000
 
@@ -701,6 +873,15 @@ static int args_live_batch(struct wg_hostile *skel, bool decrypt,
 			       len, skel->bss->args_linear_len, 1420, NULL,
 			       NULL))
 			bad++;
+		else if (c->ret != -EBUSY &&
+			 !(decrypt && c->length < 32 && c->ret == -EINVAL) &&
+			 !(!decrypt && c->length > 65535 &&
+			   c->ret == -EMSGSIZE)) {
+			PRINT_FAIL("paged skb: %s off %u length %u: %d\n",
+				   decrypt ? "decrypt" : "encrypt", c->offset,
+				   c->length, c->ret);
+			bad++;
+		}
 		(*calls)++;
 	}
 	return bad ? -1 : 0;
@@ -787,7 +968,7 @@ static void test_csum_complete(void)
 	struct nstoken *nstoken = NULL;
 	struct wg_hostile *skel;
 	struct ht_pkt good, p;
-	int kind, err;
+	int kind, err, fd;
 
 	skel = wg_hostile__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "wg_hostile open_and_load") ||
@@ -804,7 +985,8 @@ static void test_csum_complete(void)
 		if (!ASSERT_OK_PTR(nstoken, "open_netns"))
 			goto out;
 		if (kind == 1)	/* the genuine one first: then -ESTALE */
-			ASSERT_EQ(ht_open(skel, true, &good, NULL), 0, "genuine");
+			ASSERT_EQ(ht_open(skel, true, &good, NULL), 0,
+				  "genuine");
 		skel->bss->port = FP_PORT_R;
 		skel->bss->msg_off = p.off;
 		skel->bss->length = p.length;
@@ -814,8 +996,8 @@ static void test_csum_complete(void)
 		/* test_run fails with -EBADMSG if skb->csum does not match
 		 * the data afterwards
 		 */
-		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tc_open),
-					     &topts);
+		fd = bpf_program__fd(skel->progs.tc_open);
+		err = bpf_prog_test_run_opts(fd, &topts);
 		close_netns(nstoken);
 		nstoken = NULL;
 		ASSERT_EQ(skel->bss->err, kind == 0 ? -EBADMSG :
@@ -892,6 +1074,8 @@ void test_wg_hardening(void)
 		if (test__start_subtest(name))
 			test_hostile(tc);
 	}
+	if (test__start_subtest("xdp_vlan_endpoint"))
+		test_vlan_endpoint();
 	if (test__start_subtest("fuzz"))
 		test_fuzz();
 	if (test__start_subtest("args"))

@@ -54,7 +54,6 @@ static void cleanup(void)
 	SYS_NOFAIL("rm -rf " KEY_DIR);
 }
 
-
 static int setup_topology(void)
 {
 	SYS(fail, "mkdir -p -m 700 " KEY_DIR);
@@ -89,7 +88,6 @@ static int setup_topology(void)
 fail:
 	return -1;
 }
-
 
 static int setup_lookup_skel(struct test_wg_lookup *skel)
 {
