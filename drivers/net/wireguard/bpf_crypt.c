@@ -68,9 +68,11 @@ static void wg_bpf_pad(struct scatterlist *sg, int nsg, u32 length,
 }
 
 /* The kfuncs use a keypair under rcu_read_lock_bh() without taking a
- * reference: keypairs are freed after a grace period. One whose last
- * reference is gone is on its way out, and refused as
- * wg_noise_keypair_get() refuses it.
+ * reference: keypairs are freed after a grace period, so what they read
+ * stays valid. One whose last reference is gone is on its way out and
+ * refused, as wg_noise_keypair_get() would not hand it out; one that
+ * loses it while in use here is used as the device uses a keypair whose
+ * reference it took just before.
  */
 static bool wg_bpf_keypair_live(struct noise_keypair *keypair)
 {
@@ -93,6 +95,7 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		   struct scatterlist *sg, int nsg, u32 length, u32 padded)
 {
 	struct noise_keypair *keypair;
+	struct message_data hdr;
 	u64 nonce;
 
 	if (unlikely(READ_ONCE(peer->is_dead)))
@@ -109,7 +112,9 @@ int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
 		return -ENOKEY;
 	}
 	wg_bpf_pad(sg, nsg, length, padded);
-	wg_packet_data_header(header, keypair, nonce);
+	/* where the program put it: maybe not aligned */
+	wg_packet_data_header(&hdr, keypair, nonce);
+	memcpy(header, &hdr, sizeof(hdr));
 	chacha20poly1305_encrypt_sg_inplace(sg, padded, NULL, 0, nonce,
 					    keypair->sending.key);
 	rcu_read_unlock_bh();
@@ -145,7 +150,7 @@ static int wg_bpf_rx_keypair(struct wg_peer *peer, __le32 idx,
  * whose source is in @peer's AllowedIPs, else an errno.
  */
 static int wg_bpf_check_inner(struct wg_peer *peer, struct scatterlist *sg,
-			    int nsg, u32 len)
+			      int nsg, u32 len)
 {
 	union {
 		struct iphdr v4;
@@ -218,23 +223,26 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 {
 	u32 plain_len = enc_len - noise_encrypted_len(0);
 	struct noise_keypair *keypair;
+	struct message_data hdr;
 	const u8 *key;
 	u64 nonce;
 	int ret;
 
-	if (unlikely(header->header.type != cpu_to_le32(MESSAGE_DATA)))
+	/* where the program found it: maybe not aligned */
+	memcpy(&hdr, header, sizeof(hdr));
+	if (unlikely(hdr.header.type != cpu_to_le32(MESSAGE_DATA)))
 		return -ENOMSG;
 	if (unlikely(READ_ONCE(peer->is_dead)))
 		return -ENOENT;
 	rcu_read_lock_bh();
-	ret = wg_bpf_rx_keypair(peer, header->key_idx, &keypair);
+	ret = wg_bpf_rx_keypair(peer, hdr.key_idx, &keypair);
 	if (ret) {
 		rcu_read_unlock_bh();
 		return ret;
 	}
 
 	/* authenticate first, then the replay window the queues use too */
-	nonce = le64_to_cpu(header->counter);
+	nonce = le64_to_cpu(hdr.counter);
 	key = keypair->receiving.key;
 	if (unlikely(!chacha20poly1305_decrypt_sg_inplace(sg, enc_len, NULL, 0,
 							  nonce, key))) {

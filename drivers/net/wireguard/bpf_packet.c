@@ -29,7 +29,7 @@
 #include <net/flow_dissector.h>
 #include <net/xdp.h>
 
-/* The linear part and every fragment of an XDP frame or an skb */
+/* The linear part and every fragment of an XDP frame */
 #define WG_BPF_MAX_SG (MAX_SKB_FRAGS + 1)
 
 /* No IP packet, and so no plaintext of a data message, is longer */
@@ -73,8 +73,6 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 			off -= size;
 			continue;
 		}
-		if (i == WG_BPF_MAX_SG)
-			return -E2BIG;
 		/* memory of a net_iov (devmem) has no page to map */
 		if (unlikely(!skb_frag_page(frag)))
 			return -EOPNOTSUPP;
@@ -93,14 +91,14 @@ static int wg_bpf_xdp_sg(struct xdp_buff *xdp, u32 off, u32 len,
 /* The data of an skb is written in place: it must be private, which
  * only a linear skb's head can be known to be (page fragments may be
  * shared with another skb without a mark, as pskb_copy() shares them),
- * and a GSO packet is more than one message. bpf_skb_pull_data() of the
- * whole packet, after its last change of length, makes a TC program's
- * skb linear and private.
+ * and a GSO packet is more than one message, for the stack to segment.
+ * bpf_skb_pull_data() of the whole packet, after its last change of
+ * length, makes a TC program's skb linear and private.
  */
 static int wg_bpf_skb_writable(struct sk_buff *skb)
 {
 	if (unlikely(skb_is_gso(skb)))
-		return -EMSGSIZE;
+		return -EOPNOTSUPP;
 	if (unlikely(skb_is_nonlinear(skb) ||
 		     (skb_cloned(skb) &&
 		      !skb_clone_writable(skb, skb_headlen(skb)))))
@@ -209,11 +207,24 @@ static struct net_device *wg_bpf_vlan_dev(struct net_device *dev,
 	return vlan_dev ?: (vid ? NULL : dev);
 }
 
+/* The ifindex the device path sees as skb_iif of a packet the stack
+ * receives on @dev, or -1 if it is not known here: an rx_handler
+ * (bridge, bond, macvlan, ...) takes it on to another device. @dev may
+ * have VLAN devices on top (@uppers_known: the packet's tags are all
+ * known), whose tags a NIC may have taken out of an XDP frame.
+ */
+static int wg_bpf_rx_ifindex(const struct net_device *dev, bool uppers_known)
+{
+	if (!dev || rcu_access_pointer(dev->rx_handler) ||
+	    (!uppers_known && dev->upper_level > 1))
+		return -1;
+	return dev->ifindex;
+}
+
 /* Where the network header of an XDP frame is, before a message at
  * @offset: behind the Ethernet header and its VLAN tags, or at the start
  * on a device without a link-layer header. Its protocol in @proto (0 if
- * not IP), and in @ifindex the interface the stack receives it on (-1 if
- * none).
+ * not IP), and in @ifindex what wg_bpf_rx_ifindex() says.
  */
 static u32 wg_bpf_xdp_nh(const struct xdp_buff *xdp, u32 offset,
 			 __be16 *proto, int *ifindex)
@@ -230,7 +241,9 @@ static u32 wg_bpf_xdp_nh(const struct xdp_buff *xdp, u32 offset,
 			*proto = htons(ETH_P_IP);
 		else if (data[0] >> 4 == 6)
 			*proto = htons(ETH_P_IPV6);
-		*ifindex = dev->ifindex;
+		rcu_read_lock();
+		*ifindex = wg_bpf_rx_ifindex(dev, true);
+		rcu_read_unlock();
 		return 0;
 	}
 	if ((dev->type != ARPHRD_ETHER && dev->type != ARPHRD_LOOPBACK) ||
@@ -250,8 +263,8 @@ static u32 wg_bpf_xdp_nh(const struct xdp_buff *xdp, u32 offset,
 		*proto = get_unaligned(&vh->h_vlan_encapsulated_proto);
 		nh_off += VLAN_HLEN;
 	}
-	if (dev)
-		*ifindex = dev->ifindex;
+	/* tags in the frame: the NIC has left them there */
+	*ifindex = wg_bpf_rx_ifindex(dev, nh_off > ETH_HLEN);
 	rcu_read_unlock();
 	return nh_off;
 }
@@ -262,14 +275,13 @@ static u32 wg_bpf_xdp_nh(const struct xdp_buff *xdp, u32 offset,
 static int wg_bpf_skb_ifindex(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
-	int ifindex = -1;
+	int ifindex;
 
-	if (likely(!skb_vlan_tag_present(skb)))
-		return dev->ifindex;
 	rcu_read_lock();
-	dev = wg_bpf_vlan_dev(dev, skb->vlan_proto, skb_vlan_tag_get(skb));
-	if (dev)
-		ifindex = dev->ifindex;
+	if (skb_vlan_tag_present(skb))
+		dev = wg_bpf_vlan_dev(dev, skb->vlan_proto,
+				      skb_vlan_tag_get(skb));
+	ifindex = wg_bpf_rx_ifindex(dev, true);
 	rcu_read_unlock();
 	return ifindex;
 }
@@ -342,8 +354,11 @@ static void wg_bpf_skb_hash(struct sk_buff *skb, u32 start, u32 end)
 	proto = skb->data[start] >> 4 == 6 ? htons(ETH_P_IPV6) :
 					      htons(ETH_P_IP);
 	memset(&keys, 0, sizeof(keys));
-	__skb_flow_dissect(NULL, skb, &flow_keys_dissector, &keys, skb->data,
-			   proto, start, end,
+	/* the headers, not the skb: a BPF flow dissector would see the
+	 * outer protocol with the inner offset
+	 */
+	__skb_flow_dissect(dev_net(skb->dev), NULL, &flow_keys_dissector,
+			   &keys, skb->data, proto, start, end,
 			   FLOW_DISSECTOR_F_STOP_AT_FLOW_LABEL);
 	__skb_set_sw_hash(skb, flow_hash_from_keys(&keys),
 			  flow_keys_have_l4(&keys));
@@ -362,26 +377,27 @@ __bpf_kfunc_start_defs();
  * Writes the message header (type, the receiver index of the keypair and
  * the next nonce of its sending counter), pads the plaintext with zeros
  * as the WireGuard device pads it (@length rounded up to a multiple of
- * 16, but not past the MTU of @peer's device when @length fits it; the
- * device pads to the MTU of a packet's route where one is set) and
- * encrypts it in place, followed by the 16-byte authentication tag. The
- * packet must hold the whole message: offset + 16 + padded length + 16
- * bytes; the header must be in the linear part. Timers, handshake
- * triggers and the peer's and device's transmit statistics are updated
- * as for a message the device sends.
+ * 16, but not past the MTU of @peer's device, as read at the call, when
+ * @length fits it; the device pads to the MTU of a packet's route where
+ * one is set) and encrypts it in place, followed by the 16-byte
+ * authentication tag. The packet must hold the whole message: offset +
+ * 16 + padded length + 16 bytes; the header must be in the linear part.
+ * Timers, handshake triggers and the peer's and device's transmit
+ * statistics are updated as for a message the device sends. What the
+ * device does before, the program does: that the inner destination is
+ * in @peer's AllowedIPs, and the outer header's ECN field.
  *
- * Return: 0 on success. On error nothing of the packet was written:
- * -ENOKEY if @peer has no usable key (none yet, expired or exhausted),
- * in which case a handshake is initiated as the device does; -ENONET if
- * the device of @peer and its sockets are not both in the caller's
- * network namespace (a device moved to another namespace, or whose
- * sockets' namespace is gone): its packets are not the caller's to send.
- * On these two the packet should be given to the stack, on the others
- * dropped: -EMSGSIZE if @length is above 65535 (no IP packet is longer);
+ * Return: 0 on success. On error nothing of the packet was written, and
+ * the program may hand it to the stack, which sends it through the
+ * device: -ENOKEY if @peer has no usable key (none yet, expired or
+ * exhausted), in which case a handshake is initiated as the device does;
+ * -ENONET if the device of @peer and its sockets are not both in the
+ * caller's network namespace (a device moved to another namespace, or
+ * whose sockets' namespace is gone): its packets are not the caller's to
+ * send; -EMSGSIZE if @length is above 65535 (no IP packet is longer);
  * -EINVAL if the message does not fit the packet or its header is not
- * linear; -E2BIG if the message spans more fragments than supported;
- * -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory (UMEM) or a
- * fragment is device memory (a net_iov); -ENOENT if @peer is being
+ * linear; -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory (UMEM)
+ * or a fragment is device memory (a net_iov); -ENOENT if @peer is being
  * removed.
  */
 __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
@@ -417,16 +433,17 @@ __bpf_kfunc int bpf_xdp_wg_encrypt(struct xdp_md *ctx, u32 offset, u32 length,
  * first, over the @length bytes of the inner packet, as the device does
  * before it pads; an skb without a hash gets that of the inner flow.
  *
- * Return: as bpf_xdp_wg_encrypt(), and, with nothing written, -EBUSY if
- * the skb is not linear or its data is shared with a clone, -EMSGSIZE for
- * a GSO packet, -EINVAL for a CHECKSUM_PARTIAL skb whose checksum is not
- * in the inner packet.
+ * Return: as bpf_xdp_wg_encrypt(), but for the checksum and the hash,
+ * which may be done on -ENOKEY, -ENONET and -ENOENT; and -EBUSY if the
+ * skb is not linear or its data is shared with a clone, -EOPNOTSUPP for a
+ * GSO packet (the stack segments it), -EINVAL for a CHECKSUM_PARTIAL skb
+ * whose checksum is not in the inner packet.
  */
 __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 				   u32 length, struct wg_peer *peer)
 {
 	struct sk_buff *skb = (struct sk_buff *)ctx;
-	struct scatterlist sg[WG_BPF_MAX_SG];
+	struct scatterlist sg[1];
 	u32 padded, start;
 	int nsg, ret;
 
@@ -466,29 +483,32 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
  * come from an address in @peer's AllowedIPs. On success the plaintext,
  * padding included, is at @offset + 16. When the message comes right
  * after IP and UDP headers (behind Ethernet and VLAN headers, or at the
- * start of the frame on a device without a link-layer header), @peer's
- * endpoint follows their source address and port, and the outer ECN
- * field is decapsulated into the inner one as RFC 6040 and the device
- * have it. Timers, handshake triggers and receive statistics are updated
- * as for a message the device receives. A keepalive (@length of 32: no
- * plaintext) succeeds and carries no packet.
+ * start of the frame on a device without a link-layer header), the
+ * outer ECN field is decapsulated into the inner one as RFC 6040 and the
+ * device have it, and @peer's endpoint follows their source address and
+ * port (roaming) if the interface the stack would receive the packet on
+ * is known: not on a device with an rx_handler (a bridge port, a bond
+ * slave, a macvlan's lower device), nor for an untagged frame on a
+ * device with VLAN devices on top, whose tag a NIC may have stripped.
+ * Timers, handshake triggers and receive statistics are updated as for a
+ * message the device receives. A keepalive (@length of 32: no plaintext)
+ * succeeds and carries no packet.
  *
- * Return: 0 on success. On these errors nothing of the packet changed:
- * -ENONET if the device of @peer and its sockets are not both in the
- * caller's network namespace (the packet is then the stack's); -EINVAL if
- * @length is below 32 or the message does not fit the packet or its
- * header is not linear; -E2BIG if the message spans more fragments than
- * supported; -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory
- * (UMEM) or a fragment is device memory; -ENOMSG if it is not a data
- * message; -ENOENT if @peer is being removed; -ENOKEY if the receiver
- * index names no keypair; -EACCES if it names another peer's;
- * -EKEYEXPIRED if that keypair may no longer receive. On these the
- * ciphertext and tag are zeroed, never left decrypted: -EBADMSG if
- * authentication fails; -ESTALE if the nonce was seen or is behind the
- * replay window; -EPROTO if the plaintext is not an IP packet; -EMSGSIZE
- * if the inner packet is longer than the plaintext; -EPERM if its source
- * is not in @peer's AllowedIPs. The packet is to be dropped on any error
- * but -ENONET.
+ * Return: 0 on success. On these errors nothing of the packet changed,
+ * and the program may hand it to the stack, which handles it as the
+ * device does: -ENONET if the device of @peer and its sockets are not
+ * both in the caller's network namespace; -EINVAL if @length is below 32
+ * or the message does not fit the packet or its header is not linear;
+ * -EOPNOTSUPP if the frame is in AF_XDP zero-copy memory (UMEM) or a
+ * fragment is device memory; -ENOMSG if it is not a data message;
+ * -ENOENT if @peer is being removed; -ENOKEY if the receiver index names
+ * no keypair; -EACCES if it names another peer's; -EKEYEXPIRED if that
+ * keypair may no longer receive. On these the ciphertext and tag are
+ * zeroed, never left decrypted, and the packet is to be dropped:
+ * -EBADMSG if authentication fails; -ESTALE if the nonce was seen or is
+ * behind the replay window; -EPROTO if the plaintext is not an IP
+ * packet; -EMSGSIZE if the inner packet is longer than the plaintext;
+ * -EPERM if its source is not in @peer's AllowedIPs.
  */
 __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
 				   struct wg_peer *peer)
@@ -525,19 +545,20 @@ __bpf_kfunc int bpf_xdp_wg_decrypt(struct xdp_md *ctx, u32 offset, u32 length,
  * As bpf_xdp_wg_decrypt(), on a linear skb whose data is private (see
  * bpf_skb_wg_encrypt()), with the outer IP header at the skb's network
  * header. Only at ingress does @peer's endpoint follow the packet's
- * source. The decrypted packet's checksums count as verified, as on the
- * device. A CHECKSUM_COMPLETE skb is no longer so once its data may have
- * changed, success or not.
+ * source. The decrypted packet's checksums count as verified, and its
+ * hash and connection tracking entry, the outer flow's, are dropped, as
+ * on the device. A CHECKSUM_COMPLETE skb is no longer so once its data
+ * may change, whether decryption then succeeds or not.
  *
  * Return: as bpf_xdp_wg_decrypt(), and, with nothing changed, -EBUSY if
- * the skb is not linear or its data is shared with a clone, -EMSGSIZE for
- * a GSO packet.
+ * the skb is not linear or its data is shared with a clone, -EOPNOTSUPP
+ * for a GSO packet.
  */
 __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 				   u32 length, struct wg_peer *peer)
 {
 	struct sk_buff *skb = (struct sk_buff *)ctx;
-	struct scatterlist sg[WG_BPF_MAX_SG];
+	struct scatterlist sg[1];
 	const struct endpoint *from;
 	struct endpoint endpoint;
 	int nsg, ret;
@@ -549,14 +570,13 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 	      wg_bpf_skb_msg(skb, offset, length, sg);
 	if (nsg < 0)
 		return nsg;
+	/* at egress, the packet is no peer's to roam to: a program decrypts
+	 * what it is about to send, maybe under the device's endpoint lock
+	 */
 	from = wg_bpf_rx_endpoint(&endpoint, &ds, skb->data,
 				  skb_network_offset(skb), skb->protocol,
-				  offset, wg_bpf_skb_ifindex(skb));
-	/* at egress, the packet is no peer's to roam to: a program decrypts
-	 * what it is about to send
-	 */
-	if (!skb_at_tc_ingress(skb))
-		from = NULL;
+				  offset, skb_at_tc_ingress(skb) ?
+					  wg_bpf_skb_ifindex(skb) : -1);
 	/* the data changes in place: no longer what skb->csum sums up */
 	skb_checksum_complete_unset(skb);
 	ret = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,
@@ -564,6 +584,11 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 	if (!ret) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		skb->csum_level = ~0;
+		/* as wg_reset_packet() leaves a decrypted skb: no longer
+		 * of the outer flow, its hash or its connection
+		 */
+		skb_clear_hash(skb);
+		nf_reset_ct(skb);
 	}
 	return ret;
 }

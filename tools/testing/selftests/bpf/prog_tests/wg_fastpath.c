@@ -771,11 +771,13 @@ out:
 
 /* wg-quick's full tunnel on R: AllowedIPs 0.0.0.0/0 and ::/0 for A, the
  * device's fwmark and its policy routing (not fwmark 51820 -> table
- * 51820, a default route into wg_r). The fast path must route the outer
- * packets with the mark, as the device does: without, their lookup
- * leads back into wg_r.
+ * 51820, a default route into wg_r). A's endpoint is where R's default
+ * route leads, as a VPN server on the Internet is: the fast path must
+ * route the outer packets with the mark, as the device does; without,
+ * their lookup leads back into wg_r.
  */
 #define FP_WGQ_CONF	KEY_DIR "/wg_r.conf"
+#define FP_WGQ_EP	"198.51.100.1"
 
 static int wg_quick_up(void)
 {
@@ -786,9 +788,14 @@ static int wg_quick_up(void)
 	fprintf(f, "[Interface]\nPrivateKey = %s\nListenPort = %d\n"
 		"Address = 10.100.0.2/24, fd00:100::2/64\n\n"
 		"[Peer]\nPublicKey = %s\nAllowedIPs = 0.0.0.0/0, ::/0\n"
-		"Endpoint = " FP_EP4 ":%d\n", KEY_B, FP_PORT_R, PUB_A,
+		"Endpoint = " FP_WGQ_EP ":%d\n", KEY_B, FP_PORT_R, PUB_A,
 		FP_PORT_A);
 	fclose(f);
+	/* A sends from FP_WGQ_EP, which R reaches by its default route */
+	SYS(fail, "ip -net " NS_P " addr add " FP_WGQ_EP "/32 dev lo");
+	SYS(fail, "ip -net " NS_P " route replace 172.16.1.2/32 dev veth_ar"
+	    " src " FP_WGQ_EP);
+	SYS(fail, "ip -net " NS_R " route add default via " FP_EP4);
 	SYS(fail, "ip -net " NS_R " link del wg_r");
 	SYS(fail, "ip netns exec " NS_R " wg-quick up " FP_WGQ_CONF
 	    " >/dev/null 2>&1");
@@ -802,6 +809,9 @@ static void wg_quick_down(void)
 {
 	SYS_NOFAIL("ip netns exec " NS_R " wg-quick down " FP_WGQ_CONF
 		   " >/dev/null 2>&1");
+	SYS_NOFAIL("ip -net " NS_R " route del default");
+	SYS_NOFAIL("ip -net " NS_P " route del 172.16.1.2/32");
+	SYS_NOFAIL("ip -net " NS_P " addr del " FP_WGQ_EP "/32 dev lo");
 	SYS_NOFAIL("ip -net " NS_R " link del wg_r");
 	if (!setup_wg(NS_R, "wg_r", "", KEY_B, FP_PORT_R, "10.100.0.2",
 		      "fd00:100::2"))
@@ -818,12 +828,23 @@ static void test_fp_wg_quick(bool tc)
 	if (!ASSERT_OK_PTR(skel, "wg_fastpath open_and_load"))
 		return;
 	if (wg_quick_up() ||
-	    !ASSERT_OK(fp_prepare(false), "fp_prepare") ||
-	    fp_start(skel, tc, true, true))
+	    !ASSERT_OK(fp_prepare(false), "fp_prepare"))
 		goto out;
-	/* wg-quick's rule: not fwmark 51820 (0xca6c), table 51820 */
+	SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
+	    " endpoint " FP_WGQ_EP ":%d", FP_PORT_A);
+	SYS(out, "ip netns exec " NS_C " ping -c 1 -W 2 " OVER_A " >/dev/null");
+	if (fp_start(skel, tc, true, true))
+		goto out;
+	/* wg-quick's rule: not fwmark 51820 (0xca6c), table 51820; the
+	 * endpoint's route: into wg_r without the mark, out with it
+	 */
 	SYS(out, "ip netns exec " NS_R " ip rule | grep -q %s",
 	    "'not from all fwmark 0xca6c lookup 51820'");
+	SYS(out, "ip -net " NS_R " route get " FP_WGQ_EP " | grep -q 'dev wg_r'");
+	SYS(out, "ip -net " NS_R " route get " FP_WGQ_EP " mark 51820"
+	    " | grep -q 'dev veth_ra'");
+	SYS(out, "ip netns exec " NS_R " wg show wg_r endpoints | grep -q "
+	    FP_WGQ_EP);
 	ASSERT_EQ(ping_received(NS_C, "-4 -c 5 -i 0.2 -W 2 " OVER_A), FP_PINGS,
 		  "IPv4 echo replies");
 	ASSERT_EQ(ping_received(NS_C, "-6 -c 5 -i 0.2 -W 2 " OVER_A6),
