@@ -134,10 +134,24 @@ netns_sh() {
 	return "$status"
 }
 
+# Linux 7.3's netns.sh removes allowed IPs one by one ("allowed-ips
+# -A/N,..."), which needs wireguard-tools 1.0.20250521; Debian's is
+# older: scripts/wg-allowedips.py sends that request to the kernel and
+# passes every other command on to wg
+wg_compat() {
+	local ver
+
+	ver=$(wg --version | sed -n 's/^wireguard-tools v1\.0\.\([0-9]*\).*/\1/p')
+	[ -n "$ver" ] && [ "$ver" -lt 20250521 ] || return 0
+	ln -sf "$(dirname "$(realpath "$0")")/wg-allowedips.py" /tmp/wg-bin/wg
+	say "wg: $(wg --version | head -n 1), allowed-ips removal by scripts/wg-allowedips.py"
+}
+
 main() {
 	local watcher status=0 dec dev err
 
 	mkdir -p /tmp/wg-bin
+	wg_compat
 	ln -sf "/usr/sbin/iptables-${WG_IPTABLES:-nft}" /tmp/wg-bin/iptables
 	ln -sf "/usr/sbin/ip6tables-${WG_IPTABLES:-nft}" /tmp/wg-bin/ip6tables
 	NAME="$NAME[iptables-${WG_IPTABLES:-nft}]"

@@ -249,8 +249,8 @@ int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
 		ret = -EBADMSG;
 		goto out_unlock;
 	}
-	if (unlikely(!wg_packet_counter_validate(&keypair->receiving_counter,
-						 nonce))) {
+	if (unlikely(!wg_counter_validate(&keypair->receiving_counter,
+					  nonce))) {
 		ret = -ESTALE;
 		goto out_unlock;
 	}

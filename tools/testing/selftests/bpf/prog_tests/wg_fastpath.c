@@ -793,8 +793,8 @@ static int wg_quick_up(void)
 	fclose(f);
 	/* A sends from FP_WGQ_EP, which R reaches by its default route */
 	SYS(fail, "ip -net " NS_P " addr add " FP_WGQ_EP "/32 dev lo");
-	SYS(fail, "ip -net " NS_P " route replace 172.16.1.2/32 dev veth_ar"
-	    " src " FP_WGQ_EP);
+	SYS(fail, "ip -net %s route replace 172.16.1.2/32 dev veth_ar src %s",
+	    NS_P, FP_WGQ_EP);
 	SYS(fail, "ip -net " NS_R " route add default via " FP_EP4);
 	SYS(fail, "ip -net " NS_R " link del wg_r");
 	SYS(fail, "ip netns exec " NS_R " wg-quick up " FP_WGQ_CONF
@@ -840,9 +840,10 @@ static void test_fp_wg_quick(bool tc)
 	 */
 	SYS(out, "ip netns exec " NS_R " ip rule | grep -q %s",
 	    "'not from all fwmark 0xca6c lookup 51820'");
-	SYS(out, "ip -net " NS_R " route get " FP_WGQ_EP " | grep -q 'dev wg_r'");
-	SYS(out, "ip -net " NS_R " route get " FP_WGQ_EP " mark 51820"
-	    " | grep -q 'dev veth_ra'");
+	SYS(out, "ip -net %s route get %s | grep -q 'dev wg_r'", NS_R,
+	    FP_WGQ_EP);
+	SYS(out, "ip -net %s route get %s mark 51820 | grep -q 'dev veth_ra'",
+	    NS_R, FP_WGQ_EP);
 	SYS(out, "ip netns exec " NS_R " wg show wg_r endpoints | grep -q "
 	    FP_WGQ_EP);
 	ASSERT_EQ(ping_received(NS_C, "-4 -c 5 -i 0.2 -W 2 " OVER_A), FP_PINGS,

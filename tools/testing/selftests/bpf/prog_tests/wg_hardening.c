@@ -424,6 +424,7 @@ static void ht_outer6_vlan(struct ht_pkt *p, int vid)
 static int ht_open_on(struct wg_hostile *skel, struct ht_pkt *p, int ifindex)
 {
 	struct xdp_md ctx = { .data_end = p->len, .ingress_ifindex = ifindex };
+
 	LIBBPF_OPTS(bpf_test_run_opts, topts,
 		    .data_in = p->data,
 		    .data_size_in = p->len,
@@ -490,8 +491,9 @@ static void test_vlan_endpoint(void)
 	if (!ASSERT_OK_PTR(skel, "wg_hostile open_and_load") ||
 	    !ASSERT_OK(fp_prepare(false), "fp_prepare"))
 		goto out;
-	SYS(out, "ip -net " NS_R " link add link veth_ra name veth_ra.%d"
-	    " type vlan id %d", HT_VLAN, HT_VLAN);
+	SYS(out,
+	    "ip -net %s link add link veth_ra name veth_ra.%d type vlan id %d",
+	    NS_R, HT_VLAN, HT_VLAN);
 	SYS(out, "ip -net " NS_R " link set veth_ra.%d up", HT_VLAN);
 	ifindex = ns_ifindex(NS_R, "veth_ra");
 	if (!ASSERT_GT(ifindex, 0, "veth_ra"))
@@ -743,17 +745,16 @@ static int args_check(bool tc, bool decrypt, __u32 off, __u32 length,
 			     ret == -EPROTO || ret == -EMSGSIZE ||
 			     ret == -EPERM);
 	for (i = 0; i < len; i++) {
-		if (zeroed && i >= off + 16 && i < end && out[i]) {
-			PRINT_FAIL("%s decrypt off %u length %u (%d): byte %llu not zeroed\n",
-				   tc ? "tc" : "xdp", off, length, ret, i);
-			return -1;
-		}
-		if ((i >= off && i < end && (!ret || zeroed)) ||
-		    in[i] == out[i])
+		const char *what = "changed";
+
+		if (zeroed && i >= off + 16 && i < end && out[i])
+			what = "not zeroed";
+		else if ((i >= off && i < end && (!ret || zeroed)) ||
+			 in[i] == out[i])
 			continue;
-		PRINT_FAIL("%s %s off %u length %u (%d): byte %llu changed\n",
+		PRINT_FAIL("%s %s off %u length %u (%d): byte %llu %s\n",
 			   tc ? "tc" : "xdp", decrypt ? "decrypt" : "encrypt",
-			   off, length, ret, i);
+			   off, length, ret, i, what);
 		return -1;
 	}
 	return 0;
@@ -765,6 +766,7 @@ static int args_run(struct wg_hostile *skel, bool tc, bool decrypt,
 {
 	struct xdp_md xdp_ctx = { .data_end = p->linear };
 	struct bpf_program *prog;
+
 	LIBBPF_OPTS(bpf_test_run_opts, topts,
 		    .data_in = p->data,
 		    .data_size_in = p->len,
