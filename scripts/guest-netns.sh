@@ -50,19 +50,30 @@ attach_dev() {	# attach_dev NS DEV
 			pinned "$BPFFS/progs/tc_wg" 2>/dev/null &&
 			echo "attach tc $1 $2" >>/tmp/netns-fp.ops
 	fi
+	ip -n "$1" link show dev "$2" 2>/dev/null | grep -q ' xdp' &&
+		tc -n "$1" filter show dev "$2" ingress 2>/dev/null |
+		grep -q tc_wg
 }
 
+# Every 0.5 s, what is new: a device is attached once per namespace
+# (its inode: netns.sh re-creates namespaces under the same names), name
+# and ifindex (a re-created device has a new one), so that the watcher's
+# commands, slow under TCG, take little time from netns.sh itself
 watch() {
-	local ns d
+	local ns id d idx
+	declare -A seen
 
 	while :; do
 		for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
-			for d in lo $(ip -n "$ns" -o link show type veth \
-					2>/dev/null |
-				      awk -F': ' '{ sub("@.*", "", $2);
-						    print $2 }'); do
-				attach_dev "$ns" "$d" || true
-			done
+			id=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
+			while read -r idx d; do
+				[ -z "${seen[$id/$d/$idx]:-}" ] || continue
+				if attach_dev "$ns" "$d"; then
+					seen[$id/$d/$idx]=1
+				fi
+			done < <(echo "1 lo"
+				 ip -n "$ns" -o link show type veth 2>/dev/null |
+				 awk -F': ' '{ sub("@.*", "", $2); print $1, $2 }')
 		done
 		sleep 0.5
 	done

@@ -9,7 +9,6 @@
 #include <linux/types.h>
 
 struct endpoint;
-struct message_data;
 struct scatterlist;
 struct wg_peer;
 
@@ -21,10 +20,12 @@ static inline void wg_bpf_init(void)
 }
 #endif
 
-/* bpf_crypt.c, for the kfuncs of bpf_packet.c */
-int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
+/* bpf_crypt.c, for the kfuncs of bpf_packet.c; @header: a struct
+ * message_data where the program put it, not aligned
+ */
+int wg_bpf_encrypt(struct wg_peer *peer, void *header,
 		   struct scatterlist *sg, int nsg, u32 length, u32 padded);
-int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
+int wg_bpf_decrypt(struct wg_peer *peer, const void *header,
 		   struct scatterlist *sg, int nsg, u32 enc_len,
 		   const struct endpoint *endpoint, u8 outer_ds);
 

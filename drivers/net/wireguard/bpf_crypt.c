@@ -91,7 +91,7 @@ static void wg_bpf_encrypted(struct wg_peer *peer, u32 padded)
 	wg_packet_tx_sent(peer, padded != 0);
 }
 
-int wg_bpf_encrypt(struct wg_peer *peer, struct message_data *header,
+int wg_bpf_encrypt(struct wg_peer *peer, void *header,
 		   struct scatterlist *sg, int nsg, u32 length, u32 padded)
 {
 	struct noise_keypair *keypair;
@@ -217,7 +217,7 @@ static void wg_bpf_ecn_decapsulate(struct scatterlist *sg, int nsg,
 		sg_pcopy_from_buffer(sg, nsg, &buf, len, 0);
 }
 
-int wg_bpf_decrypt(struct wg_peer *peer, const struct message_data *header,
+int wg_bpf_decrypt(struct wg_peer *peer, const void *header,
 		   struct scatterlist *sg, int nsg, u32 enc_len,
 		   const struct endpoint *endpoint, u8 outer_ds)
 {

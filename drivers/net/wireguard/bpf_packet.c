@@ -26,8 +26,10 @@
 #include <linux/skbuff.h>
 #include <linux/unaligned.h>
 #include <linux/udp.h>
+#include <net/dst.h>
 #include <net/flow_dissector.h>
 #include <net/xdp.h>
+#include <net/xfrm.h>
 
 /* The linear part and every fragment of an XDP frame */
 #define WG_BPF_MAX_SG (MAX_SKB_FRAGS + 1)
@@ -209,14 +211,15 @@ static struct net_device *wg_bpf_vlan_dev(struct net_device *dev,
 
 /* The ifindex the device path sees as skb_iif of a packet the stack
  * receives on @dev, or -1 if it is not known here: an rx_handler
- * (bridge, bond, macvlan, ...) takes it on to another device. @dev may
+ * (bridge, bond, macvlan, ...) takes it on to another device, and so does
+ * the master of a VRF's slave, whose ifindex skb_iif becomes. @dev may
  * have VLAN devices on top (@uppers_known: the packet's tags are all
  * known), whose tags a NIC may have taken out of an XDP frame.
  */
 static int wg_bpf_rx_ifindex(const struct net_device *dev, bool uppers_known)
 {
 	if (!dev || rcu_access_pointer(dev->rx_handler) ||
-	    (!uppers_known && dev->upper_level > 1))
+	    netif_is_l3_slave(dev) || (!uppers_known && dev->upper_level > 1))
 		return -1;
 	return dev->ifindex;
 }
@@ -460,7 +463,7 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
 		return ret;
 	if (length)
 		wg_bpf_skb_hash(skb, start, start + length);
-	ret = wg_bpf_encrypt(peer, (void *)skb->data + offset, sg, nsg, length,
+	ret = wg_bpf_encrypt(peer, skb->data + offset, sg, nsg, length,
 			     padded);
 	if (!ret)
 		skb->ip_summed = CHECKSUM_NONE;
@@ -488,8 +491,9 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
  * device have it, and @peer's endpoint follows their source address and
  * port (roaming) if the interface the stack would receive the packet on
  * is known: not on a device with an rx_handler (a bridge port, a bond
- * slave, a macvlan's lower device), nor for an untagged frame on a
- * device with VLAN devices on top, whose tag a NIC may have stripped.
+ * slave, a macvlan's lower device) or a VRF's slave, nor for an untagged
+ * frame on a device with VLAN devices on top, whose tag a NIC may have
+ * stripped.
  * Timers, handshake triggers and receive statistics are updated as for a
  * message the device receives. A keepalive (@length of 32: no plaintext)
  * succeeds and carries no packet.
@@ -579,16 +583,21 @@ __bpf_kfunc int bpf_skb_wg_decrypt(struct __sk_buff *ctx, u32 offset,
 					  wg_bpf_skb_ifindex(skb) : -1);
 	/* the data changes in place: no longer what skb->csum sums up */
 	skb_checksum_complete_unset(skb);
-	ret = wg_bpf_decrypt(peer, (void *)skb->data + offset, sg, nsg,
+	ret = wg_bpf_decrypt(peer, skb->data + offset, sg, nsg,
 			     length - sizeof(struct message_data), from, ds);
 	if (!ret) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		skb->csum_level = ~0;
-		/* as wg_reset_packet() leaves a decrypted skb: no longer
-		 * of the outer flow, its hash or its connection
+		/* as wg_reset_packet() leaves a decrypted skb: nothing of
+		 * the outer packet's flow, connection, IPsec state or route
+		 * stays with the inner one, whatever the program does next
 		 */
 		skb_clear_hash(skb);
 		nf_reset_ct(skb);
+		nf_reset_trace(skb);
+		secpath_reset(skb);
+		if (skb_at_tc_ingress(skb))
+			skb_dst_drop(skb);
 	}
 	return ret;
 }

@@ -832,7 +832,9 @@ static void test_fp_wg_quick(bool tc)
 		goto out;
 	SYS(out, "ip netns exec " NS_R " wg set wg_r peer " PUB_A
 	    " endpoint " FP_WGQ_EP ":%d", FP_PORT_A);
-	SYS(out, "ip netns exec " NS_C " ping -c 1 -W 2 " OVER_A " >/dev/null");
+	/* the handshake, through the stack: one reply of three is enough */
+	SYS(out, "ip netns exec " NS_C " ping -c 3 -i 0.5 -W 5 " OVER_A
+	    " >/dev/null");
 	if (fp_start(skel, tc, true, true))
 		goto out;
 	/* wg-quick's rule: not fwmark 51820 (0xca6c), table 51820; the

@@ -506,7 +506,20 @@ static void test_vlan_endpoint(void)
 	/* a priority tag: the frame's device */
 	ht_vlan_case(skel, 0, ifindex, "[" HT_LL_A "%veth_ra]:51820");
 	ht_vlan_case(skel, HT_VLAN, ifindex, "[" HT_LL_A "%veth_ra.7]:51820");
+
+	/* a VRF's slave: the stack hands its packets to the VRF device */
+	SYS(out, "ip -net " NS_R " link add ht_vrf type vrf table 10");
+	SYS(out, "ip -net " NS_R " link add ht_slave type dummy");
+	SYS(out, "ip -net " NS_R " link set ht_slave master ht_vrf");
+	SYS(out, "ip -net " NS_R " link set ht_vrf up");
+	SYS(out, "ip -net " NS_R " link set ht_slave up");
+	ifindex = ns_ifindex(NS_R, "ht_slave");
+	if (!ASSERT_GT(ifindex, 0, "ht_slave"))
+		goto out;
+	ht_vlan_case(skel, 0, ifindex, "[" HT_LL_A "%veth_ra.7]:51820");
 out:
+	SYS_NOFAIL("ip -net " NS_R " link del ht_slave");
+	SYS_NOFAIL("ip -net " NS_R " link del ht_vrf");
 	SYS_NOFAIL("ip -net " NS_R " link del veth_ra.%d", HT_VLAN);
 	wg_hostile__destroy(skel);
 }
