@@ -4,7 +4,7 @@
 # the stack path, with the iptables of WG_IPTABLES (nft, Debian's default
 # backend, or legacy). A try that fails for timing (a timeout: under TCG
 # on a loaded host its one-second ping timeouts can expire before a
-# handshake is done) is tried again, up to WG_NETNS_TRIES (3) times; one
+# handshake is done) is tried again, up to WG_NETNS_TRIES (2) times; one
 # where a command failed with an error is not, as trying again cannot
 # mend it. With --fastpath, the reference fast path is attached: xdp_wg and
 # tc_wg are loaded once and pinned; a watcher attaches both to every
@@ -128,9 +128,9 @@ last_line() {
 netns_sh() {
 	local try status kind
 
-	for try in $(seq "${WG_NETNS_TRIES:-3}"); do
+	for try in $(seq "${WG_NETNS_TRIES:-2}"); do
 		status=0
-		PATH=/tmp/wg-bin:$PATH timeout -k 10 "${WG_NETNS_TIMEOUT:-1500}" \
+		PATH=/tmp/wg-bin:$PATH timeout -k 10 "${WG_NETNS_TIMEOUT:-1800}" \
 			bash "$TREE/tools/testing/selftests/wireguard/netns.sh" \
 			< <(exec sleep 100000 2>/dev/null) \
 			>/tmp/netns.out 2>&1 || status=$?

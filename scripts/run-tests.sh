@@ -113,7 +113,7 @@ vm_timeout() {
 	args=$(vm_args "$1")
 	case "$args" in *--no-test-progs*) ;; *) t=$((t + 1800)) ;; esac
 	case "$args" in *--netns*)
-		t=$((t + ${WG_NETNS_TRIES:-3} * (${WG_NETNS_TIMEOUT:-1500} + 30)))
+		t=$((t + ${WG_NETNS_TRIES:-2} * (${WG_NETNS_TIMEOUT:-1800} + 30)))
 		;;
 	esac
 	case "$args" in *--stress*) t=$((t + 1800)) ;; esac
