@@ -189,7 +189,6 @@ bpf_wg_peer_allowedips_lookup(struct wg_device *wg, const void *addr,
 	union {
 		__be32 v4;
 		struct in6_addr v6;
-		u64 align;
 	} ip;
 
 	/* the program's memory need not be aligned */

@@ -493,10 +493,9 @@ __bpf_kfunc int bpf_skb_wg_encrypt(struct __sk_buff *ctx, u32 offset,
  * is known: not on a device with an rx_handler (a bridge port, a bond
  * slave, a macvlan's lower device) or a VRF's slave, nor for an untagged
  * frame on a device with VLAN devices on top, whose tag a NIC may have
- * stripped.
- * Timers, handshake triggers and receive statistics are updated as for a
- * message the device receives. A keepalive (@length of 32: no plaintext)
- * succeeds and carries no packet.
+ * stripped. Timers, handshake triggers and receive statistics are
+ * updated as for a message the device receives. A keepalive (@length of
+ * 32: no plaintext) succeeds and carries no packet.
  *
  * Return: 0 on success. On these errors nothing of the packet changed,
  * and the program may hand it to the stack, which handles it as the
