@@ -2,15 +2,24 @@
 # WireGuard BPF kfuncs: pipeline entry points. Each target does its own
 # set-up (apt packages when root). See README.md.
 
-.PHONY: all test test-lts test-debug demo bench check bisect patches \
+.PHONY: all test test-netns test-full test-lts test-debug demo bench check bisect patches \
 	check-patches kernel selftests vm
 
 all: test
 
-# Everything on Linux 7.3: series check, git am (onto v6.12 too),
-# builds (=m, =y), VM tests.
+# What CI runs, on Linux 7.3: series check, git am (onto v6.12 too),
+# builds (=m, =y, WIREGUARD_BPF=n), test_progs -t wg (=m, =y), stress.
 test:
 	scripts/run-tests.sh
+
+# WireGuard's own netns.sh on 7.3: =m with the fast path attached
+# (iptables-nft), =y without (iptables-legacy). 40 minutes under TCG.
+test-netns:
+	WG_RUN=netns scripts/run-tests.sh
+
+# make test and make test-netns in one run.
+test-full:
+	WG_RUN=full scripts/run-tests.sh
 
 # The v6.12 LTS: git am with the backport delta, the =m build with W=1
 # and sparse, test_progs -t wg.

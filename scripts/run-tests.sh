@@ -5,10 +5,14 @@
 #   host packages -> base trees -> patches/ current? -> checkpatch,
 #   kernel-doc, docs -> git am (and onto v6.12 with its backport delta)
 #   -> build (W=1 and sparse on wireguard) (WireGuard =m, test_progs,
-#   WireGuard =y) -> VMs, one after the other: =m test_progs -t wg and
-#   wireguard/netns.sh with the fast path attached (iptables-nft); =m
-#   the stress run; =y the subtests where built-in differs and
-#   wireguard/netns.sh (iptables-legacy).
+#   WireGuard =y, the tip with WIREGUARD_BPF=n) -> VMs, one after the
+#   other: =m test_progs -t wg; =m the stress run; =y the subtests where
+#   built-in differs.
+# make test-netns (WG_RUN=netns): git am, the =m and =y builds, and
+#   WireGuard's own netns.sh: =m with the fast path attached
+#   (iptables-nft), =y without (iptables-legacy). 40 minutes under TCG:
+#   it does not fit in make test's 40 (warm) and 80 (cold) minutes.
+# make test-full (WG_RUN=full): make test and make test-netns in one run.
 # make test-lts (WG_RUN=lts, WG_KERNEL=6.12): git am with the backport
 #   delta, the =m build with W=1 and sparse, test_progs -t wg.
 # Ends with "N passed, M failed"; exits non-zero if anything failed.
@@ -75,7 +79,8 @@ build_variant() {
 # vmlinux's BTF, registered at boot): the verifier and lookup subtests,
 # each outer/inner family pair and each direction once in each program
 # type, delivery through the device and TCP; not the subtests that run
-# the same code again. And the stack's own netns.sh.
+# the same code again. (test-netns and test-full add the stack's own
+# netns.sh to both.)
 WG_Y_SKIP=wg_hardening/fuzz,wg_hardening/xdp_hostile,wg_hardening/tc_hostile
 F=wg_fastpath
 WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_rekey,$F/tc_rekey,$F/xdp_keepalive,$F/tc_keepalive
@@ -90,18 +95,37 @@ WG_Y_SKIP=$WG_Y_SKIP,$F/tc_decrypt_o4_i6,$F/tc_decrypt_o6_i6
 unset F
 
 # WG_VM_ARGS_M, WG_VM_ARGS_STRESS, WG_VM_ARGS_Y replace them. netns.sh
-# runs with each iptables variant once: iptables-nft (Debian's default)
-# with the fast path, iptables-legacy without.
+# (test-netns, test-full) runs with each iptables variant once:
+# iptables-nft (Debian's default) with the fast path, iptables-legacy
+# without.
 vm_args() {
-	if [ "${WG_RUN:-}" = lts ]; then
+	local m='' y="--skip $WG_Y_SKIP"
+
+	case "${WG_RUN:-}" in
+	lts)
 		echo "${WG_VM_ARGS_M:-}"
 		return
-	fi
-	case $1 in
-	m) echo "${WG_VM_ARGS_M---netns-fastpath --iptables nft}" ;;
-	m-stress) echo "${WG_VM_ARGS_STRESS---no-test-progs --stress}" ;;
-	y) echo "${WG_VM_ARGS_Y:---netns --iptables legacy --skip $WG_Y_SKIP}" ;;
+		;;
+	netns)
+		m='--no-test-progs --netns-fastpath --iptables nft'
+		y='--no-test-progs --netns --iptables legacy'
+		;;
+	full)
+		m='--netns-fastpath --iptables nft'
+		y="--netns --iptables legacy --skip $WG_Y_SKIP"
+		;;
 	esac
+	case $1 in
+	m) echo "${WG_VM_ARGS_M-$m}" ;;
+	m-stress) echo "${WG_VM_ARGS_STRESS---no-test-progs --stress}" ;;
+	y) echo "${WG_VM_ARGS_Y:-$y}" ;;
+	esac
+}
+
+# what a run does besides its VMs: the static checks, git am onto the
+# LTS tree, the warning builds, the WIREGUARD_BPF=n build
+full_checks() {
+	case "${WG_RUN:-}" in lts|netns) return 1 ;; esac
 }
 
 # A VM's time limit, from what it runs: test_progs -t wg (30 min at
@@ -203,8 +227,26 @@ vm_tests() {
 	done
 }
 
+# warnings V: W=1 and sparse on drivers/net/wireguard of variant V
+warnings() {
+	local result
+
+	if run_stage "warnings-$1" env WG_VARIANT="$1" \
+			"$WG_TOP/scripts/check-warnings.sh"; then
+		result=PASS
+	else
+		result=FAIL
+	fi
+	# the name says what ran: W=1 alone where sparse cannot
+	if grep -q SPARSE-NOT-RUN "$LOGS/warnings-$1.log" 2>/dev/null; then
+		record "W=1-wireguard-$1(no-sparse)" "$result"
+	else
+		record "W=1-C=2-wireguard-$1" "$result"
+	fi
+}
+
 main() {
-	local v total0 built=() result
+	local v total0 built=()
 
 	total0=$(date +%s)
 	mkdir -p "$LOGS"
@@ -212,7 +254,7 @@ main() {
 		die "host set-up failed"
 	run_stage get-kernel "$WG_TOP/scripts/get-kernel.sh" ||
 		die "no kernel tree"
-	if [ "${WG_RUN:-}" != lts ]; then
+	if full_checks; then
 		if run_stage patches-current "$WG_TOP/scripts/regen-patches.sh" --check; then
 			record patches-current PASS
 		else
@@ -229,7 +271,7 @@ main() {
 	fi
 	# the LTS tree: the series and its backport delta apply (make
 	# test-lts builds and tests it)
-	if [ "${WG_RUN:-}" != lts ] && [ -z "$KERNEL_SRC" ]; then
+	if full_checks && [ -z "$KERNEL_SRC" ]; then
 		if run_stage git-am-lts env WG_KERNEL=6.12 sh -c \
 			"'$WG_TOP/scripts/get-kernel.sh' && '$WG_TOP/scripts/apply-series.sh'"; then
 			record git-am-onto-debian-6.12 PASS
@@ -244,18 +286,7 @@ main() {
 			continue
 		fi
 		record "build-wireguard-$v" PASS
-		if run_stage "warnings-$v" env WG_VARIANT="$v" \
-				"$WG_TOP/scripts/check-warnings.sh"; then
-			result=PASS
-		else
-			result=FAIL
-		fi
-		# the name says what ran: W=1 alone where sparse cannot
-		if grep -q SPARSE-NOT-RUN "$LOGS/warnings-$v.log" 2>/dev/null; then
-			record "W=1-wireguard-$v(no-sparse)" "$result"
-		else
-			record "W=1-C=2-wireguard-$v" "$result"
-		fi
+		[ "${WG_RUN:-}" = netns ] || warnings "$v"
 		if [ ! -x "$WG_SELFTESTS/test_progs" ] ||
 		   { [ "$v" = m ] && [ -z "${WG_SELFTESTS_REUSE:-}" ]; }; then
 			if run_stage build-test_progs env WG_VARIANT=m \
@@ -268,12 +299,12 @@ main() {
 		fi
 		built+=("$v")
 		[ "$v" != m ] || [ "${WG_STRESS_VM:-1}" = 0 ] ||
-			[ "${WG_RUN:-}" = lts ] || built+=(m-stress)
+			! full_checks || built+=(m-stress)
 	done
 	# the tip of the series with WIREGUARD_BPF=n, W=1 and sparse: the
 	# one configuration the kernel builds above do not cover (make
 	# bisect builds every patch in all three)
-	if [ -n "${WG_SKIP_BISECT:-}" ] || [ "${WG_RUN:-}" = lts ]; then
+	if [ -n "${WG_SKIP_BISECT:-}" ] || ! full_checks; then
 		:
 	elif run_stage bisect-tip-n env WG_BISECT_VARIANTS=n \
 			"$WG_TOP/scripts/bisect-build.sh" --tip; then

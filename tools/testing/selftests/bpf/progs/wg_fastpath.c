@@ -70,6 +70,13 @@ struct {
 #define WG_FP_MOVE_CHUNK	2048
 #define WG_FP_MOVE_CHUNKS	8
 
+/* bpf_csum_diff() takes at most 512 bytes a call on v6.12 (its
+ * scratchpad, MAX_BPF_STACK): the UDP checksum sums in such chunks
+ */
+#define WG_FP_CSUM_CHUNK	512
+#define WG_FP_CSUM_CHUNKS	(WG_FP_MOVE_CHUNK * WG_FP_MOVE_CHUNKS / \
+				 WG_FP_CSUM_CHUNK)
+
 struct wg_fp_scratch {
 	__u8 bytes[WG_FP_MOVE_CHUNK];
 };
@@ -459,12 +466,12 @@ static __always_inline int udp6_csum(void *ctx, const bool xdp, __u32 off,
 	ph.len = bpf_htonl(udp_len);
 	ph.nexthdr = bpf_htonl(IPPROTO_UDP);
 	csum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
-	for (i = 0; i < WG_FP_MOVE_CHUNKS; i++) {
+	for (i = 0; i < WG_FP_CSUM_CHUNKS; i++) {
 		n = udp_len - done;
 		if (n <= 0)
 			break;
-		if (n > (int)sizeof(buf->bytes))
-			n = sizeof(buf->bytes);
+		if (n > WG_FP_CSUM_CHUNK)
+			n = WG_FP_CSUM_CHUNK;
 		n &= ~7;	/* the last chunk too: udp_len is a multiple */
 		if (n <= 0 || ip_load(ctx, xdp, off + done, buf->bytes, n))
 			return -1;
