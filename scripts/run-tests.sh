@@ -72,9 +72,9 @@ build_variant() {
 		WG_VARIANT=$1 "$WG_TOP/scripts/build-kernel.sh"
 }
 
-# What each VM runs. m: all of test_progs -t wg and netns.sh with the
-# fast path attached. m-stress: the stress run, which ends with the
-# module's unload, in a VM of its own under single-threaded TCG (below).
+# What each VM runs. m: all of test_progs -t wg. m-stress: the stress
+# run, which ends with the module's unload, in a VM of its own under
+# single-threaded TCG (below).
 # y: what a built-in WireGuard changes (kfuncs in
 # vmlinux's BTF, registered at boot): the verifier and lookup subtests,
 # each outer/inner family pair and each direction once in each program
@@ -122,8 +122,9 @@ vm_args() {
 	esac
 }
 
-# what a run does besides its VMs: the static checks, git am onto the
-# LTS tree, the warning builds, the WIREGUARD_BPF=n build
+# what make test and test-full do that test-lts and test-netns do not:
+# the static checks, git am onto the LTS tree, the stress run, the
+# WIREGUARD_BPF=n build
 full_checks() {
 	case "${WG_RUN:-}" in lts|netns) return 1 ;; esac
 }
