@@ -8,8 +8,9 @@
 #   WireGuard =y, the tip with WIREGUARD_BPF=n) -> VMs, one after the
 #   other: =m test_progs -t wg; =m the stress run; =y the subtests where
 #   built-in differs.
-# make test-netns (WG_RUN=netns): git am, the =m and =y builds, and
-#   WireGuard's own netns.sh: =m with the fast path attached
+# make test-netns (WG_RUN=netns): git am, the =m and =y builds, the
+#   test_progs build (the fast path's objects), WireGuard's own netns.sh:
+#   =m with the fast path attached
 #   (iptables-nft), =y without (iptables-legacy). 40 minutes under TCG:
 #   it does not fit in make test's 40 (warm) and 80 (cold) minutes.
 # make test-full (WG_RUN=full): make test and make test-netns in one run.
@@ -20,6 +21,11 @@
 # stress run's VM out; WG_VM_PARALLEL=1 runs the VMs at the same time.
 set -eu
 . "$(dirname "$0")/lib.sh"
+
+case "${WG_RUN:-}" in
+''|lts|netns|full) ;;
+*) die "WG_RUN=$WG_RUN: not one of lts, netns, full (or empty)" ;;
+esac
 
 LOGS=${WG_LOGS:-$WG_CACHE/logs}
 PASSED=0
