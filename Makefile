@@ -12,8 +12,9 @@ all: test
 test:
 	scripts/run-tests.sh
 
-# WireGuard's own netns.sh on 7.3: =m with the fast path attached
-# (iptables-nft), =y without (iptables-legacy). 40 minutes under TCG.
+# The long runs on 7.3: WireGuard's own netns.sh, =m with the fast path
+# attached (iptables-nft), =y without (iptables-legacy); the stress run.
+# 50 minutes under TCG.
 test-netns:
 	WG_RUN=netns scripts/run-tests.sh
 

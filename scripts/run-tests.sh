@@ -6,13 +6,12 @@
 #   kernel-doc, docs -> git am (and onto v6.12 with its backport delta)
 #   -> build (W=1 and sparse on wireguard) (WireGuard =m, test_progs,
 #   WireGuard =y, the tip with WIREGUARD_BPF=n) -> VMs, one after the
-#   other: =m test_progs -t wg; =m the stress run; =y the subtests where
-#   built-in differs.
-# make test-netns (WG_RUN=netns): git am, the =m and =y builds, the
-#   test_progs build (the fast path's objects), WireGuard's own netns.sh:
-#   =m with the fast path attached
-#   (iptables-nft), =y without (iptables-legacy). 40 minutes under TCG:
-#   it does not fit in make test's 40 (warm) and 80 (cold) minutes.
+#   other: =m test_progs -t wg; =y the subtests where built-in differs.
+# make test-netns (WG_RUN=netns): the long runs. git am, the =m and =y
+#   builds, the test_progs build (the fast path's objects), WireGuard's
+#   own netns.sh (=m with the fast path attached, iptables-nft; =y
+#   without, iptables-legacy) and the stress run (=m). 50 minutes under
+#   TCG: they do not fit in make test's 40 (warm) and 80 (cold) minutes.
 # make test-full (WG_RUN=full): make test and make test-netns in one run.
 # make test-lts (WG_RUN=lts, WG_KERNEL=6.12): git am with the backport
 #   delta, the =m build with W=1 and sparse, test_progs -t wg.
@@ -130,10 +129,16 @@ vm_args() {
 }
 
 # what make test and test-full do that test-lts and test-netns do not:
-# the static checks, git am onto the LTS tree, the stress run, the
-# WIREGUARD_BPF=n build
+# the static checks, git am onto the LTS tree, the WIREGUARD_BPF=n build
 full_checks() {
 	case "${WG_RUN:-}" in lts|netns) return 1 ;; esac
+}
+
+# the long runs, of test-netns and test-full: the stress run (netns.sh
+# is in vm_args())
+long_runs() {
+	case "${WG_RUN:-}" in netns|full) return 0 ;; esac
+	return 1
 }
 
 # A VM's time limit, from what it runs: test_progs -t wg (30 min at
@@ -307,7 +312,7 @@ main() {
 		fi
 		built+=("$v")
 		[ "$v" != m ] || [ "${WG_STRESS_VM:-1}" = 0 ] ||
-			! full_checks || built+=(m-stress)
+			! long_runs || built+=(m-stress)
 	done
 	# the tip of the series with WIREGUARD_BPF=n, W=1 and sparse: the
 	# one configuration the kernel builds above do not cover (make
