@@ -55,27 +55,32 @@ attach_dev() {	# attach_dev NS DEV
 		grep -q tc_wg
 }
 
-# Every 0.5 s, what is new: a device is attached once per namespace
-# (its inode: netns.sh re-creates namespaces under the same names), name
-# and ifindex (a re-created device has a new one), so that the watcher's
-# commands, slow under TCG, take little time from netns.sh itself
+# Every WG_NETNS_WATCH (1) seconds, what is new: a device is attached
+# once per namespace (its inode: netns.sh re-creates namespaces under
+# the same names), name and ifindex (a re-created device has a new one).
+# A poll runs two commands a namespace: under TCG, a watcher that ran
+# five times as many took CPU time that netns.sh's one-second handshake
+# pings need.
 watch() {
-	local ns id d idx
+	local f ns id line idx d
 	declare -A seen
 
 	while :; do
-		for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
-			id=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
-			while read -r idx d; do
+		for f in /run/netns/*; do
+			ns=${f##*/}
+			id=$(stat -L -c %i "$f" 2>/dev/null) || continue
+			while read -r line; do
+				idx=${line%%:*}
+				d=${line#*: }
+				d=${d%%[@:]*}
 				[ -z "${seen[$id/$d/$idx]:-}" ] || continue
 				if attach_dev "$ns" "$d"; then
 					seen[$id/$d/$idx]=1
 				fi
-			done < <(echo "1 lo"
-				 ip -n "$ns" -o link show type veth 2>/dev/null |
-				 awk -F': ' '{ sub("@.*", "", $2); print $1, $2 }')
+			done < <(echo "1: lo:"
+				 ip -n "$ns" -o link show type veth 2>/dev/null)
 		done
-		sleep 0.5
+		sleep "${WG_NETNS_WATCH:-1}"
 	done
 }
 
