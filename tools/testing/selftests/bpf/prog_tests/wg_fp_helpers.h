@@ -30,7 +30,6 @@
 #define FP_PORT_R 51821
 #define FP_PORT_A 51820
 #define FP_PINGS 5
-#define FP_WG_MTU 1420	/* the devices' default */
 #define FP_EP4 "172.16.1.1"
 #define FP_EP6 "fd00:1::1"
 #define FP_ALLOWED_A OVER_A "/32," OVER_A6 "/128"
@@ -44,8 +43,8 @@ enum {
 	FP_ENCRYPTED, FP_DECRYPTED, FP_KEEPALIVE, FP_PASS, FP_ERROR, FP_DEVICE,
 };
 
-/* enum wg_fp_pass of the program: keep in sync */
-enum { FP_PASS_SIZE = 4, FP_PASS_NO_KEY = 8 };
+/* enum wg_fp_pass of the program */
+enum { FP_PASS_NO_KEY = 8 };
 
 static inline void fp_cleanup(void)
 {

@@ -71,13 +71,11 @@ struct {
 #define WG_FP_MOVE_CHUNKS	8
 
 /* bpf_csum_diff() takes at most 512 bytes a call on v6.12 (its
- * scratchpad, MAX_BPF_STACK): the UDP checksum sums in such chunks, over
- * datagrams of up to WG_FP_CSUM_MAX bytes (larger ones go to the stack)
+ * scratchpad, MAX_BPF_STACK): the UDP checksum sums in such chunks
  */
 #define WG_FP_CSUM_CHUNK	512
 #define WG_FP_CSUM_CHUNKS	(WG_FP_MOVE_CHUNK * WG_FP_MOVE_CHUNKS / \
 				 WG_FP_CSUM_CHUNK)
-#define WG_FP_CSUM_MAX		(WG_FP_CSUM_CHUNK * WG_FP_CSUM_CHUNKS)
 
 struct wg_fp_scratch {
 	__u8 bytes[WG_FP_MOVE_CHUNK];
@@ -442,10 +440,8 @@ static __always_inline int ttl_add(void *ctx, const bool xdp, __u32 off,
 }
 
 /* The UDP checksum of an IPv6 outer header, over the datagram of
- * @udp_len bytes (at most WG_FP_CSUM_MAX) at @off, fragments included:
- * read in chunks of a multiple of 4 bytes through ip_load() into the
- * scratch buffer, then the last 1..3 bytes zero-padded (padding capped at
- * an MTU can end a message anywhere)
+ * @udp_len bytes (a multiple of 8) at @off, fragments included: read in
+ * chunks through ip_load() into the scratch buffer
  */
 static __always_inline int udp6_csum(void *ctx, const bool xdp, __u32 off,
 				     struct bpf_fib_lookup *fib,
@@ -458,7 +454,6 @@ static __always_inline int udp6_csum(void *ctx, const bool xdp, __u32 off,
 	} ph = {};
 	struct wg_fp_scratch *buf;
 	__u32 zero = 0, done = 0;
-	__be32 tail = 0;
 	__u16 check;
 	__s64 csum;
 	int i, n;
@@ -473,29 +468,20 @@ static __always_inline int udp6_csum(void *ctx, const bool xdp, __u32 off,
 	csum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
 	for (i = 0; i < WG_FP_CSUM_CHUNKS; i++) {
 		n = udp_len - done;
-		if (n > WG_FP_CSUM_CHUNK)
-			n = WG_FP_CSUM_CHUNK;
-		n &= ~3;
-		barrier_var(n);	/* a lower bound the verifier sees */
 		if (n <= 0)
 			break;
-		if (ip_load(ctx, xdp, off + done, buf->bytes, n))
+		if (n > WG_FP_CSUM_CHUNK)
+			n = WG_FP_CSUM_CHUNK;
+		n &= ~7;	/* the last chunk too: udp_len is a multiple */
+		if (n <= 0 || ip_load(ctx, xdp, off + done, buf->bytes, n))
 			return -1;
 		csum = bpf_csum_diff(0, 0, (__be32 *)buf->bytes, n, csum);
 		if (csum < 0)
 			return -1;
 		done += n;
 	}
-	n = udp_len - done;
-	if (n < 0 || n > 3)
+	if (done != udp_len)
 		return -1;
-	if (n) {
-		if (ip_load(ctx, xdp, off + done, &tail, n))
-			return -1;
-		csum = bpf_csum_diff(0, 0, &tail, sizeof(tail), csum);
-		if (csum < 0)
-			return -1;
-	}
 	check = csum_fold(csum) ? : 0xffff;
 	return ip_store(ctx, xdp, off + 6, &check, sizeof(check));
 }
@@ -650,7 +636,6 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 					    struct wg_peer *peer, __u32 mtu)
 {
 	__u32 inner_len = p->ip_len, padded, msg_len, ip_hlen, old_len, new_len;
-	__u32 udp_len;
 	struct bpf_fib_lookup fib;
 	int family, err;
 	__u8 inner_tos, ip[9];
@@ -678,14 +663,6 @@ static __always_inline int encrypt_and_send(void *ctx, const bool xdp,
 	hlen = ip_hlen + sizeof(struct udphdr) + WG_HDR_LEN;
 	padded = padded_len(inner_len, mtu);
 	msg_len = WG_HDR_LEN + padded + WG_TAG_LEN;
-	/* before anything changes: an IPv4 packet's length fits its field,
-	 * an IPv6 datagram what udp6_csum() covers (TC: frames over about
-	 * 16 KiB, bpf_skb_change_tail() refuses anyway, WG_FP_PASS_TAIL)
-	 */
-	udp_len = sizeof(struct udphdr) + msg_len;
-	if (family == AF_INET ? sizeof(struct iphdr) + udp_len > 0xffff :
-				udp_len > WG_FP_CSUM_MAX)
-		return pass(xdp, WG_FP_PASS_SIZE);
 
 	/* Room for padding and tag, Ethernet padding dropped, then for the
 	 * outer headers (TC: bpf_skb_change_tail() refuses encapsulated
