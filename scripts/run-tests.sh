@@ -91,7 +91,6 @@ F=wg_fastpath
 WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_rekey,$F/tc_rekey,$F/xdp_keepalive,$F/tc_keepalive
 WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_replay,$F/tc_replay,$F/xdp_counters,$F/tc_counters
 WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_jumbo,$F/tc_jumbo,$F/xdp_nokey,$F/tc_nokey
-WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_oversize,$F/tc_oversize
 WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_tcp,$F/xdp_encrypt_o4_i6,$F/xdp_encrypt_o6_i4
 WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_encrypt_o6_i6,$F/xdp_decrypt_o4_i4
 WG_Y_SKIP=$WG_Y_SKIP,$F/xdp_decrypt_o6_i4,$F/xdp_decrypt_o6_i6
